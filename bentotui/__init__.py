@@ -1,0 +1,58 @@
+"""bentotui: a local model-serving workbench after BentoML.
+
+``import bentotui as bentoml`` is enough to port BentoML 0.x, 1.x and 1.2+ service code.  Public
+names are resolved lazily (PEP 562) so that importing the package, the CLI's ``--help`` and the
+TUI never load the server stack or an ML library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "models": ("bentotui.models", None),
+    "bentos": ("bentotui.bentos", None),
+    "io": ("bentotui.io", None),
+    "adapters": ("bentotui.adapters", None),
+    "frameworks": ("bentotui.frameworks", None),
+    "sklearn": ("bentotui.frameworks.sklearn", None),
+    "pytorch": ("bentotui.frameworks.pytorch", None),
+    "transformers": ("bentotui.frameworks.transformers", None),
+    "picklable_model": ("bentotui.frameworks.picklable_model", None),
+    "client": ("bentotui.client", None),
+    "SyncClient": ("bentotui.client", "SyncClient"),
+    "AsyncClient": ("bentotui.client", "AsyncClient"),
+    "Tag": ("bentotui.store.tags", "Tag"),
+    "Model": ("bentotui.store.models", "Model"),
+    "Runnable": ("bentotui.runner.runnable", "Runnable"),
+    "Runner": ("bentotui.runner.runner", "Runner"),
+    "Service": ("bentotui.service.service", "Service"),
+    "BentoService": ("bentotui.service.legacy", "BentoService"),
+    "artifacts": ("bentotui.service.legacy", "artifacts"),
+    "env": ("bentotui.service.legacy", "env"),
+    "api": ("bentotui.service.decorators", "api"),
+    "service": ("bentotui.service.classes", "service"),
+    "depends": ("bentotui.service.classes", "depends"),
+    "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'bentotui' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
