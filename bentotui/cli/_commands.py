@@ -12,6 +12,9 @@ import typer
 # (module under bentotui.cli, attribute, group name or None to merge top-level commands)
 GROUPS: list[tuple[str, str, str | None]] = [
     ("models", "app", "models"),
+    ("config", "app", "config"),
+    ("serve", "app", None),
+    ("runs", "app", "runs"),
 ]
 
 

@@ -1,0 +1,28 @@
+"""IO descriptors: how an API turns an HTTP request into a Python value and back.
+
+``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``File()`` and
+``Image()`` mirror ``bentoml.io``.  Importing this package is cheap: numpy, pandas, Pillow and
+pydantic are imported by the descriptors that need them, when they need them.
+"""
+
+from __future__ import annotations
+
+from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor
+from bentotui.io.dataframe import PandasDataFrame
+from bentotui.io.files import File, FileObject, Image
+from bentotui.io.jsonbody import JSON
+from bentotui.io.ndarray import NumpyNdarray
+from bentotui.io.text import Text
+
+__all__ = [
+    "File",
+    "FileObject",
+    "HTTPRequest",
+    "HTTPResponse",
+    "IODescriptor",
+    "Image",
+    "JSON",
+    "NumpyNdarray",
+    "PandasDataFrame",
+    "Text",
+]

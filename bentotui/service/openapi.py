@@ -1,0 +1,107 @@
+"""``/docs.json``: the OpenAPI 3.1 document of a service.
+
+Besides Swagger UI, two programs read it: ``bentotui.client`` finds APIs by name
+(``operationId`` and ``x-bentotui-api-name``) and the TUI pre-fills its request panel from the
+first media type of each ``requestBody`` and its ``example``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bentotui
+from bentotui.service.service import APISpec, Service
+
+API_TAG = "service APIs"
+INFRA_TAG = "infrastructure"
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "one line saying what went wrong"},
+        "detail": {"description": "context: the offending fields, the request id, ..."},
+    },
+    "required": ["error"],
+}
+# Status codes every API can answer besides 200, and why.
+_API_ERRORS = {
+    "400": "Bad input: malformed or wrong-typed body",
+    "413": "Request body over the server's limit",
+    "500": "The API function failed (traceback in the server log)",
+    "503": "Overloaded, or a runner has no live worker",
+    "504": "Took longer than the server's --timeout",
+}
+_INFRA_ROUTES = {
+    "/healthz": ("Health check: 200 while the process serves", "text/plain"),
+    "/livez": ("Liveness: 200 while the process serves", "text/plain"),
+    "/readyz": ("Readiness: 200 once every runner has a live worker, else 503", "text/plain"),
+    "/metrics": ("Prometheus metrics", "text/plain"),
+}
+
+
+def openapi_spec(service: Service) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``service`` (JSON-serialisable; the server caches it)."""
+    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    for api in service.apis.values():
+        paths[api.route] = {"post": _operation(api)}
+        components.update(api.input.openapi_components())
+        components.update(api.output.openapi_components())
+    for route, (summary, media_type) in _INFRA_ROUTES.items():
+        paths[route] = {"get": _infra_operation(route, summary, media_type)}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": service.name,
+            "version": bentotui.__version__,
+            "description": f"APIs of the bentotui service {service.name!r}.",
+        },
+        "tags": [
+            {"name": API_TAG, "description": "the service's own endpoints"},
+            {"name": INFRA_TAG, "description": "health, readiness and metrics"},
+        ],
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _operation(api: APISpec) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {"description": "Success", "content": api.output.openapi_response_content()}
+    }
+    for status, description in _API_ERRORS.items():
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": _ERROR_REF}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": api.name,
+        "x-bentotui-api-name": api.name,
+        "x-bentotui-io": {"input": type(api.input).__name__, "output": type(api.output).__name__},
+        "tags": [API_TAG],
+        "summary": api.doc.strip().splitlines()[0] if api.doc and api.doc.strip() else api.name,
+        "requestBody": {"required": True, "content": api.input.openapi_request_content()},
+        "responses": responses,
+    }
+    if api.doc:
+        operation["description"] = api.doc
+    return operation
+
+
+def _infra_operation(route: str, summary: str, media_type: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}
+    }
+    if route == "/readyz":
+        responses["503"] = {
+            "description": "A runner is not ready",
+            "content": {media_type: {"schema": {"type": "string"}}},
+        }
+    # "infra.healthz" is not an identifier, so it cannot clash with an API name.
+    return {
+        "operationId": f"infra.{route.strip('/')}",
+        "tags": [INFRA_TAG],
+        "summary": summary,
+        "responses": responses,
+    }
