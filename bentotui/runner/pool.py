@@ -1,0 +1,338 @@
+"""``RunnerPool``: the worker processes of a service's runners, as the server sees them.
+
+The whole public surface::
+
+    pool = RunnerPool(service.runners, workers=None, working_dir=".", sys_path=[...],
+                      observer=metrics, python=None, transport="unix")
+    await pool.start()   # spawn and connect every worker, bind every runner to them
+    pool.ready           # True while every runner has at least one live worker (/readyz)
+    pool.stats()         # per runner: workers (pid, alive, restarts, in flight), queued rows
+    await pool.stop()    # fail queued calls, SIGTERM then SIGKILL the workers, unbind runners
+
+After ``start()``, ``await runner.async_run(...)`` (and ``runner.run(...)`` from a thread other
+than the event loop's) goes to the workers: batchable methods through a
+:class:`~bentotui.runner.dispatcher.Dispatcher`, the others one call each to the least-busy worker.
+``observer.batch(runner_name, method, size, queue_wait_s, exec_s)`` is called once per batch
+(size 1 for a non-batchable call); ``queue_wait_s`` is the wait of the batch's oldest call.
+
+Workers: ``workers`` per runner (else ``runner.workers``), default 1 for a runnable with
+``SUPPORTS_CPU_MULTI_THREADING`` else one per core; with several, each gets ``cores // workers`` threads through OMP_NUM_THREADS
+and friends (unless the environment sets them).  Started as ``_process.self_command() +
+["_worker", ...]``, or ``[python, "-m", "bentotui", "_worker", ...]`` when the runner or the pool
+names an external interpreter.  A worker that dies is restarted with backoff; its calls in flight
+fail at once with ``ServiceUnavailable`` (never retried: they may have run).  Workers exit on their
+own when the server process dies (see ``worker``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import bentotui
+from bentotui import _process
+from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
+from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, report
+from bentotui.runner.errors import RunnerError
+from bentotui.runner.runner import Runner
+from bentotui.runner.spec import WorkerSpec
+from bentotui.runner.transport import Client
+
+log = logging.getLogger("bentotui.runner")
+
+STARTUP_TIMEOUT_S = 120.0  # loading a large model can take a while
+STOP_GRACE_S = 5.0
+_BACKOFF_MIN_S, _BACKOFF_MAX_S = 0.05, 5.0
+_STABLE_S = 10.0  # a worker that lived this long restarts without delay growth
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def worker_count(runner: Runner, override: int | None) -> int:
+    """The pool's ``workers`` (``--runner-workers``), else the runner's, else 1 for a library
+    that threads by itself and one per core otherwise."""
+    default = 1 if runner.runnable_class.SUPPORTS_CPU_MULTI_THREADING else (os.cpu_count() or 1)
+    return override or runner.workers or default
+
+
+class _Worker:
+    """One worker process slot: restarted in place when its process dies."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.proc: asyncio.subprocess.Process | None = None
+        self.client: Client | None = None
+        self.restarts = 0
+        self.restarting: asyncio.Task | None = None
+        self.up_since = 0.0
+        self.backoff = _BACKOFF_MIN_S  # grows while the worker keeps dying young
+
+    @property
+    def alive(self) -> bool:
+        return self.client is not None and not self.client.closed
+
+
+class _RunnerGroup:
+    """One runner's workers and dispatchers; it is also the backend the runner is bound to."""
+
+    def __init__(self, pool: RunnerPool, index: int, runner: Runner, workers: int) -> None:
+        self.pool = pool
+        self.index = index
+        self.runner = runner
+        self.spec_json = WorkerSpec.for_runner(runner).to_json()
+        self.workers = [_Worker(i) for i in range(workers)]
+        self.dispatchers = {
+            name: Dispatcher(
+                runner=runner.name,
+                method=name,
+                input_dim=method.config.input_dim,
+                output_dim=method.config.output_dim,
+                max_batch_size=runner.max_batch_size,
+                max_latency_ms=runner.max_latency_ms,
+                workers=self.workers,
+                observer=pool.observer,
+                on_free=self.pump,
+            )
+            for name, method in runner.methods.items()
+            if method.config.batchable
+        }
+
+    # -- processes ---------------------------------------------------------------------------
+    def _command(self, worker: _Worker) -> tuple[list[str], dict[str, str]]:
+        pool = self.pool
+        python = self.runner.python or pool.python
+        prefix = [python, "-m", "bentotui"] if python else _process.self_command()
+        if pool.transport == "unix":
+            listen = f"unix:{pool.socket_dir}/{self.index}-{worker.index}.sock"
+        else:
+            listen = "tcp:127.0.0.1:0"
+        command = [
+            *prefix,
+            "_worker",
+            "--spec",
+            self.spec_json,
+            "--listen",
+            listen,
+            "--exit-with-parent",
+            "--name",
+            self.runner.name,
+        ]
+        if pool.working_dir:
+            command += ["--working-dir", pool.working_dir]
+        for path in pool.sys_path:
+            command += ["--sys-path", path]
+        env = dict(os.environ)
+        if len(self.workers) > 1:
+            threads = str(max(1, (os.cpu_count() or 1) // len(self.workers)))
+            for var in THREAD_VARS:
+                env.setdefault(var, threads)
+        if python:  # an outside interpreter finds this bentotui without installing it
+            package_root = str(Path(bentotui.__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        return command, env
+
+    async def spawn(self, worker: _Worker) -> None:
+        """Start the worker's process, wait for its handshake, connect."""
+        command, env = self._command(worker)
+        proc = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
+        )
+        worker.proc = proc
+        name = self.runner.name
+        try:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), STARTUP_TIMEOUT_S)
+            if not line:
+                code = await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
+                raise ServiceUnavailable(f"runner {name!r}: worker exited with code {code} while starting")
+            try:
+                hello = json.loads(line)
+            except ValueError:
+                raise ServiceUnavailable(f"runner {name!r}: bad worker handshake {line[:200]!r}") from None
+            if "error" in hello:
+                raise BuildError(f"runner {name!r}: {hello['error']}")
+            client = await Client.connect(hello["address"])
+        except BaseException as exc:
+            await _terminate(proc)
+            if isinstance(exc, asyncio.TimeoutError):
+                raise ServiceUnavailable(
+                    f"runner {name!r}: worker did not start within {STARTUP_TIMEOUT_S:.0f} s"
+                ) from None
+            raise
+        client.on_lost = lambda: self._lost(worker, client)
+        worker.client = client
+        worker.up_since = time.monotonic()
+        log.info("runner %s worker %d up (pid %d)", name, worker.index, proc.pid)
+
+    def _lost(self, worker: _Worker, client: Client) -> None:
+        if worker.client is not client or self.pool.stopping:
+            return
+        log.warning(
+            "runner %s worker %d (pid %s) went away; restarting",
+            self.runner.name,
+            worker.index,
+            worker.proc.pid if worker.proc else "?",
+        )
+        worker.client = None
+        young = time.monotonic() - worker.up_since < _STABLE_S
+        worker.backoff = min(worker.backoff * 2, _BACKOFF_MAX_S) if young else _BACKOFF_MIN_S
+        worker.restarting = asyncio.ensure_future(self._restart(worker))
+
+    async def _restart(self, worker: _Worker) -> None:
+        backoff = worker.backoff
+        while not self.pool.stopping:
+            if worker.proc is not None:
+                await _terminate(worker.proc)
+            await asyncio.sleep(backoff)
+            try:
+                await self.spawn(worker)
+            except Exception as exc:
+                log.error("runner %s worker %d failed to restart: %s", self.runner.name, worker.index, exc)
+                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                continue
+            worker.restarts += 1
+            worker.restarting = None
+            self.pump()
+            return
+
+    async def stop(self) -> None:
+        for dispatcher in self.dispatchers.values():
+            dispatcher.close("the server is stopping")
+        for worker in self.workers:
+            if worker.restarting is not None:
+                worker.restarting.cancel()
+            if worker.client is not None:
+                worker.client.close()
+        await asyncio.gather(*(_terminate(w.proc) for w in self.workers if w.proc is not None))
+
+    # -- calls (the Backend protocol) --------------------------------------------------------
+    def pump(self) -> None:
+        for dispatcher in self.dispatchers.values():
+            dispatcher.pump()
+
+    async def call(self, method: str, args: tuple, kwargs: dict) -> Any:
+        dispatcher = self.dispatchers.get(method)
+        if dispatcher is not None:
+            return await dispatcher.submit(args, kwargs)
+        if method not in self.runner.methods:
+            raise InvalidArgument(f"runner {self.runner.name!r} has no method {method!r}")
+        clients = live_clients(self.workers)
+        if not clients:
+            raise ServiceUnavailable(f"runner {self.runner.name!r} has no live worker (restarting)")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        future = min(clients, key=lambda client: client.inflight).call(method, args, kwargs)
+        future.add_done_callback(lambda _: self._single_done(method, started))
+        return await future
+
+    def _single_done(self, method: str, started: float) -> None:
+        report(self.pool.observer, self.runner.name, method, 1, 0.0, self.pool.loop.time() - started)
+        self.pump()
+
+    def call_sync(self, method: str, args: tuple, kwargs: dict) -> Any:
+        loop = self.pool.loop
+        with contextlib.suppress(RuntimeError):
+            if asyncio.get_running_loop() is loop:
+                raise RunnerError(
+                    f"runner {self.runner.name!r}: run() would block the server's event loop; "
+                    "use `await runner.async_run(...)` in async APIs"
+                )
+        return asyncio.run_coroutine_threadsafe(self.call(method, args, kwargs), loop).result()
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after the grace period; always reaps."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+
+class RunnerPool:
+    """Worker processes for a set of runners; see the module docstring."""
+
+    def __init__(
+        self,
+        runners: Iterable[Runner],
+        *,
+        workers: int | None = None,
+        working_dir: str | os.PathLike | None = None,
+        sys_path: Iterable[str | os.PathLike] = (),
+        observer: Observer | None = None,
+        python: str | None = None,
+        transport: Literal["unix", "tcp"] = "unix",
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise InvalidArgument(f"--runner-workers must be >= 1, got {workers}")
+        if transport not in ("unix", "tcp"):
+            raise InvalidArgument(f"runner transport must be 'unix' or 'tcp', got {transport!r}")
+        self.runners = list(runners)
+        self.working_dir = str(working_dir) if working_dir else None
+        self.sys_path = [str(path) for path in sys_path]
+        self.observer = observer
+        self.python = python
+        self.transport = transport
+        self.stopping = False
+        self.socket_dir = ""
+        self.loop: asyncio.AbstractEventLoop | None = None  # type: ignore[assignment]
+        self._groups = [
+            _RunnerGroup(self, i, runner, worker_count(runner, workers))
+            for i, runner in enumerate(self.runners)
+        ]
+
+    async def start(self) -> None:
+        """Spawn every worker (concurrently) and bind the runners; raises if any cannot start."""
+        self.loop = asyncio.get_running_loop()
+        self.socket_dir = tempfile.mkdtemp(prefix="bentotui-")
+        try:
+            await asyncio.gather(*(g.spawn(w) for g in self._groups for w in g.workers))
+        except BaseException:
+            await self.stop()
+            raise
+        for group in self._groups:
+            group.runner.bind(group)
+
+    async def stop(self) -> None:
+        """Stop every worker (SIGTERM, SIGKILL after a grace period) and wait for them."""
+        self.stopping = True
+        for group in self._groups:
+            group.runner.bind(None)
+        await asyncio.gather(*(group.stop() for group in self._groups))
+        if self.socket_dir:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    @property
+    def ready(self) -> bool:
+        return not self.stopping and all(
+            any(worker.alive for worker in group.workers) for group in self._groups
+        )
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            group.runner.name: {
+                "workers": [
+                    {
+                        "pid": worker.proc.pid if worker.proc else None,
+                        "alive": worker.alive,
+                        "restarts": worker.restarts,
+                        "inflight": worker.client.inflight if worker.alive else 0,
+                    }
+                    for worker in group.workers
+                ],
+                "queued_rows": {name: d.queued_rows for name, d in group.dispatchers.items()},
+            }
+            for group in self._groups
+        }

@@ -1,0 +1,257 @@
+"""Length-prefixed frames over a Unix socket or TCP, many requests in flight per connection.
+
+A frame is ``<msg_id u64><kind u8><nparts u32>``, ``nparts`` lengths (u64), then the parts (see
+``codec``: a pickle stream and its out-of-band buffers).  Replies carry the request's ``msg_id``,
+so the API process keeps many calls in flight on one connection and matches replies by id.
+
+Receiving is an ``asyncio.BufferedProtocol`` rather than a ``StreamReader``: small frames are
+parsed out of one reusable buffer with no coroutine per frame, and a large frame is read straight
+into its own ``bytearray``, so the arrays the codec rebuilds on it are writable and not copied.
+
+Addresses: ``unix:/path/to/sock`` or ``tcp:HOST:PORT`` (port 0 picks a free one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from bentotui.exceptions import InvalidArgument, ServiceUnavailable
+from bentotui.runner import codec
+from bentotui.runner.errors import RunnerError
+
+CALL, RESULT, ERROR = 1, 2, 3
+HEADER = struct.Struct("<QBI")
+_MAX_PARTS = 1024  # keeps a frame head (8 bytes a part) far below the buffer
+_BUFFER = 256 * 1024
+_BIG = _BUFFER // 2  # bodies above this get their own buffer
+_JOIN_LIMIT = 64 * 1024  # frames below this go out in one write
+
+FrameHandler = Callable[[int, int, list[memoryview]], None]
+
+
+def parse_address(address: str) -> tuple[str, str, int]:
+    """``("unix", path, 0)`` or ``("tcp", host, port)``."""
+    scheme, _, rest = address.partition(":")
+    if scheme == "unix" and rest:
+        return scheme, rest, 0
+    if scheme == "tcp":
+        host, _, port = rest.rpartition(":")
+        if host and port.isdigit():
+            return scheme, host.strip("[]"), int(port)
+    raise InvalidArgument(f"bad runner address {address!r}: expected unix:PATH or tcp:HOST:PORT")
+
+
+class FrameProtocol(asyncio.BufferedProtocol):
+    """Both ends of a connection: parses frames for ``on_frame``, writes them with ``send``."""
+
+    def __init__(self, on_frame: FrameHandler, on_lost: Callable[[Exception | None], None]) -> None:
+        self._on_frame = on_frame
+        self._on_lost = on_lost
+        self.transport: asyncio.Transport | None = None
+        self._buf = bytearray(_BUFFER)
+        self._view = memoryview(self._buf)
+        self._start = self._end = 0
+        self._big: bytearray | None = None  # a large body being read in place
+        self._big_filled = 0
+        self._big_head: tuple[int, int, tuple[int, ...]] = (0, 0, ())
+
+    # -- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._on_lost(exc)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._big is not None:
+            return memoryview(self._big)[self._big_filled :]
+        if len(self._buf) - self._end < 4096:  # move the unparsed tail to the front
+            pending = self._end - self._start
+            self._buf[:pending] = self._buf[self._start : self._end]
+            self._start, self._end = 0, pending
+        return self._view[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self._big is not None:
+            self._big_filled += nbytes
+            if self._big_filled == len(self._big):
+                body, (msg_id, kind, lengths) = self._big, self._big_head
+                self._big = None
+                self._deliver(msg_id, kind, lengths, body)
+            return
+        self._end += nbytes
+        try:
+            self._parse()
+        except ValueError as exc:  # a peer that does not speak our protocol
+            self._abort(exc)
+
+    # -- frames ------------------------------------------------------------------------------
+    def _parse(self) -> None:
+        buf = self._buf
+        while self._end - self._start >= HEADER.size:
+            start = self._start
+            msg_id, kind, nparts = HEADER.unpack_from(buf, start)
+            if not 0 < nparts <= _MAX_PARTS or kind not in (CALL, RESULT, ERROR):
+                raise ValueError(f"malformed frame header (kind {kind}, {nparts} parts)")
+            head = HEADER.size + 8 * nparts
+            available = self._end - start
+            if available < head:
+                return
+            lengths = struct.unpack_from(f"<{nparts}Q", buf, start + HEADER.size)
+            size = sum(lengths)
+            if available >= head + size:
+                body = buf[start + head : start + head + size]
+                self._start = start + head + size
+                self._deliver(msg_id, kind, lengths, body)
+            elif size > _BIG:
+                received = available - head
+                self._big = bytearray(size)
+                self._big[:received] = buf[start + head : self._end]
+                self._big_filled = received
+                self._big_head = (msg_id, kind, lengths)
+                self._start = self._end = 0
+                return
+            else:
+                return
+        if self._start == self._end:
+            self._start = self._end = 0
+
+    def _deliver(self, msg_id: int, kind: int, lengths: tuple[int, ...], body: bytearray) -> None:
+        view = memoryview(body)
+        parts, offset = [], 0
+        for length in lengths:
+            parts.append(view[offset : offset + length])
+            offset += length
+        self._on_frame(msg_id, kind, parts)
+
+    def _abort(self, exc: Exception) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+        self._on_lost(exc)
+
+    def send(self, msg_id: int, kind: int, parts: codec.Parts) -> None:
+        """Write one frame (never blocks; raises ``ConnectionError`` once closed)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionError("connection closed")
+        lengths = [memoryview(part).nbytes for part in parts]
+        head = struct.pack(f"<QBI{len(parts)}Q", msg_id, kind, len(parts), *lengths)
+        if sum(lengths) < _JOIN_LIMIT:
+            transport.write(b"".join([head, *parts]))
+        else:
+            transport.write(head)
+            for part in parts:
+                transport.write(part)
+
+
+class Client:
+    """The API-process end of one worker connection: ``call`` returns a future for the reply."""
+
+    def __init__(self) -> None:
+        self.protocol = FrameProtocol(self._on_frame, self._on_lost)
+        self._pending: dict[int, asyncio.Future] = {}
+        self._ids = itertools.count(1)
+        self.closed = False
+        self.on_lost: Callable[[], None] | None = None
+
+    @classmethod
+    async def connect(cls, address: str, timeout: float = 10.0) -> Client:
+        client = cls()
+        loop = asyncio.get_running_loop()
+        scheme, where, port = parse_address(address)
+        if scheme == "unix":
+            connecting = loop.create_unix_connection(lambda: client.protocol, where)
+        else:
+            connecting = loop.create_connection(lambda: client.protocol, where, port)
+        await asyncio.wait_for(connecting, timeout)
+        return client
+
+    @property
+    def inflight(self) -> int:
+        return len(self._pending)
+
+    def call(self, method: str, args: tuple, kwargs: dict) -> asyncio.Future:
+        """Send one call; the future resolves to its result or raises its error."""
+        if self.closed:
+            raise ServiceUnavailable("runner worker connection is closed")
+        try:
+            parts = codec.encode((method, args, kwargs))
+        except Exception as exc:
+            raise RunnerError(f"cannot send the arguments of {method}: {codec.short_message(exc)}") from exc
+        msg_id = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._pending[msg_id] = future
+        try:
+            self.protocol.send(msg_id, CALL, parts)
+        except ConnectionError:
+            del self._pending[msg_id]
+            raise ServiceUnavailable("runner worker connection is closed") from None
+        return future
+
+    def _on_frame(self, msg_id: int, kind: int, parts: list[memoryview]) -> None:
+        future = self._pending.pop(msg_id, None)
+        if future is None or future.done():  # the caller gave up (cancelled) meanwhile
+            return
+        if kind == ERROR:
+            future.set_exception(codec.decode_error(parts))
+            return
+        try:
+            future.set_result(codec.decode(parts))
+        except Exception as exc:
+            future.set_exception(RunnerError(f"cannot decode a runner result: {codec.short_message(exc)}"))
+
+    def _on_lost(self, exc: Exception | None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(ServiceUnavailable("runner worker went away during the call"))
+        if self.on_lost is not None:
+            self.on_lost()
+
+    def close(self) -> None:
+        transport = self.protocol.transport
+        if transport is not None:
+            transport.close()
+        else:
+            self._on_lost(None)
+
+
+async def serve(
+    address: str, handler: Callable[[FrameProtocol, int, list[memoryview]], None]
+) -> tuple[asyncio.AbstractServer, str]:
+    """Listen on ``address``; ``handler(protocol, msg_id, parts)`` gets every CALL frame.
+
+    Returns the server and the address actually bound (the real port for ``tcp:...:0``).
+    """
+    loop = asyncio.get_running_loop()
+
+    def factory() -> FrameProtocol:
+        holder: list[FrameProtocol] = []
+
+        def on_frame(msg_id: int, kind: int, parts: list[memoryview]) -> None:
+            if kind == CALL:
+                handler(holder[0], msg_id, parts)
+
+        protocol = FrameProtocol(on_frame, lambda exc: None)
+        holder.append(protocol)
+        return protocol
+
+    scheme, where, port = parse_address(address)
+    if scheme == "unix":
+        if os.path.exists(where):
+            os.unlink(where)
+        server = await loop.create_unix_server(factory, where)
+        return server, address
+    server = await loop.create_server(factory, where, port)
+    bound: Any = server.sockets[0].getsockname()
+    host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    return server, f"tcp:{host}:{bound[1]}"

@@ -1,0 +1,143 @@
+"""The worker process: ``bentotui _worker --spec JSON --listen ADDRESS [...]``.
+
+Started by the pool as ``_process.self_command() + ["_worker", ...]`` (or ``[python, "-m",
+"bentotui", "_worker", ...]`` for an external interpreter).  It builds the runnable from its
+:class:`~bentotui.runner.spec.WorkerSpec`, listens on its socket and executes calls one at a
+time, in arrival order, on its event loop thread (a batch is one call).
+
+Start-up handshake: the original stdout carries exactly one JSON line, ``{"address": ...}`` once
+listening or ``{"error": ...}`` if the runnable cannot be built; everything else the worker or the
+model prints goes to stderr, which the server captures into its log.
+
+No orphans: with ``--exit-with-parent`` the worker exits when its stdin (a pipe the parent holds
+and never writes) reaches end of file, i.e. when the parent is gone, however it died.  SIGINT is
+ignored so that Ctrl-C in a terminal lets the server stop its workers in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from bentotui.runner import codec
+from bentotui.runner.runnable import Runnable
+from bentotui.runner.spec import WorkerSpec
+from bentotui.runner.transport import ERROR, RESULT, FrameProtocol, parse_address, serve
+
+log = logging.getLogger("bentotui.worker")
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bentotui _worker")
+    parser.add_argument("--spec", required=True, help="WorkerSpec as JSON")
+    parser.add_argument("--listen", required=True, help="unix:PATH or tcp:HOST:PORT")
+    parser.add_argument("--working-dir", default=None)
+    parser.add_argument("--sys-path", action="append", default=[])
+    parser.add_argument("--exit-with-parent", action="store_true")
+    parser.add_argument("--name", default="runner", help="runner name, for log lines")
+    return parser.parse_args(argv)
+
+
+class _Executor:
+    """Runs each CALL frame against the runnable and writes the reply on the same connection."""
+
+    def __init__(self, runnable: Runnable) -> None:
+        self.runnable = runnable
+        self.methods = set(type(runnable).runnable_methods())
+
+    def __call__(self, protocol: FrameProtocol, msg_id: int, parts: list[memoryview]) -> None:
+        try:
+            method, args, kwargs = codec.decode(parts)
+            if method not in self.methods:
+                raise AttributeError(f"runnable has no runner method {method!r}")
+            result = getattr(self.runnable, method)(*args, **kwargs)
+        except Exception as exc:
+            self._reply_error(protocol, msg_id, exc)
+            return
+        if inspect.isawaitable(result):
+            asyncio.ensure_future(self._finish(protocol, msg_id, result))
+        else:
+            self._reply(protocol, msg_id, result)
+
+    async def _finish(self, protocol: FrameProtocol, msg_id: int, awaitable: Any) -> None:
+        try:
+            result = await awaitable
+        except Exception as exc:
+            self._reply_error(protocol, msg_id, exc)
+            return
+        self._reply(protocol, msg_id, result)
+
+    def _reply(self, protocol: FrameProtocol, msg_id: int, result: Any) -> None:
+        try:
+            parts = codec.encode(result)
+        except Exception as exc:
+            self._reply_error(protocol, msg_id, exc)
+            return
+        self._send(protocol, msg_id, RESULT, parts)
+
+    def _reply_error(self, protocol: FrameProtocol, msg_id: int, exc: Exception) -> None:
+        from bentotui.exceptions import BentotuiError
+
+        if not isinstance(exc, BentotuiError):
+            log.error("call failed", exc_info=exc)
+        self._send(protocol, msg_id, ERROR, codec.encode_error(exc))
+
+    @staticmethod
+    def _send(protocol: FrameProtocol, msg_id: int, kind: int, parts: codec.Parts) -> None:
+        try:
+            protocol.send(msg_id, kind, parts)
+        except ConnectionError:  # the caller hung up; nothing left to tell
+            pass
+
+
+async def _serve(runnable: Runnable, listen: str, ready: Any, exit_with_parent: bool) -> None:
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    server, address = await serve(listen, _Executor(runnable))
+    if exit_with_parent:
+
+        def on_stdin() -> None:
+            if not os.read(0, 4096) and not stop.done():
+                stop.set_result("parent gone")
+
+        loop.add_reader(0, on_stdin)
+    ready.write(json.dumps({"address": address, "pid": os.getpid()}) + "\n")
+    ready.close()
+    async with server:
+        reason = await stop
+    log.info("exiting: %s", reason)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``python -m bentotui _worker``; returns the exit code."""
+    ready = os.fdopen(os.dup(1), "w")  # the handshake line only
+    os.dup2(2, 1)  # prints from user code go to the log, never block on an unread pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    args = _parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s worker[{args.name}:%(process)d] %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    if args.working_dir:
+        os.chdir(args.working_dir)
+    for path in reversed([args.working_dir or "", *args.sys_path]):
+        if path and path not in sys.path:
+            sys.path.insert(0, path)
+    try:
+        parse_address(args.listen)
+        runnable = WorkerSpec.from_json(args.spec).build()
+    except Exception as exc:
+        log.error("cannot build the runnable", exc_info=exc)
+        ready.write(json.dumps({"error": codec.short_message(exc)}) + "\n")
+        ready.close()
+        return 1
+    asyncio.run(_serve(runnable, args.listen, ready, args.exit_with_parent))
+    return 0

@@ -1,0 +1,315 @@
+"""RunnerPool with real worker processes (``python -m bentotui _worker``) on real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from bentotui.exceptions import BadInput, BuildError, ServiceUnavailable
+from bentotui.runner import Runner
+from bentotui.runner.errors import RunnerError
+from bentotui.runner.pool import RunnerPool
+from tests.runner.runnables import Broken, Doubler
+
+ROOT = Path(__file__).resolve().parents[2]  # tests.runner.runnables is importable from here
+
+
+class Recorder:
+    """The observer: remembers every batch."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, str, int, float, float]] = []
+
+    def batch(self, runner, method, size, queue_wait_s, exec_s) -> None:
+        self.batches.append((runner, method, size, queue_wait_s, exec_s))
+
+    def sizes(self, method: str = "predict") -> list[int]:
+        return [size for _, m, size, _, _ in self.batches if m == method]
+
+
+def worker_pids(pool: RunnerPool) -> list[int]:
+    return [w["pid"] for stats in pool.stats().values() for w in stats["workers"] if w["pid"]]
+
+
+def assert_gone(pids: list[int], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        alive = [
+            p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
+        if not alive:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker processes still running: {alive}")
+
+
+@pytest.fixture
+async def started():
+    """``await started(runners, **options)`` -> a started pool, stopped (and checked) afterwards."""
+    pools: list[RunnerPool] = []
+
+    async def start(runners, **options) -> RunnerPool:
+        options.setdefault("working_dir", ROOT)
+        pool = RunnerPool(runners, **options)
+        pools.append(pool)
+        await asyncio.wait_for(pool.start(), 60)
+        return pool
+
+    yield start
+    for pool in pools:
+        pids = worker_pids(pool)
+        await asyncio.wait_for(pool.stop(), 30)
+        assert_gone(pids)
+
+
+async def test_concurrent_distinct_inputs_are_batched_and_each_gets_its_own_answer(started):
+    recorder = Recorder()
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.005}, max_batch_size=16)
+    await started([runner], observer=recorder)
+    inputs = [np.full((i % 4 + 1, 3), float(i)) for i in range(400)]
+    results = await asyncio.wait_for(asyncio.gather(*(runner.async_run(x) for x in inputs)), 30)
+    for i, (x, result) in enumerate(zip(inputs, results, strict=True)):
+        assert result.shape == x.shape and (result == 2.0 * i).all(), i
+    sizes = recorder.sizes()
+    assert sum(sizes) == sum(len(x) for x in inputs)
+    assert max(sizes) > 1  # concurrency really produced batches
+    assert max(sizes) <= 16  # ...never above max_batch_size
+    assert all(wait >= 0 and exec_s > 0 for *_, wait, exec_s in recorder.batches)
+
+
+async def test_lists_items_and_keyword_arguments_through_workers(started):
+    runner = Runner(Doubler)
+    await started([runner])
+    lists, texts, scaled = await asyncio.gather(
+        asyncio.gather(*(runner.async_run([i, i + 1]) for i in range(50))),
+        asyncio.gather(*(runner.async_run(f"t{i}") for i in range(50))),
+        asyncio.gather(*(runner.predict.async_run([i], scale=3) for i in range(50))),
+    )
+    assert lists == [[2 * i, 2 * i + 2] for i in range(50)]
+    assert texts == [f"t{i}t{i}" for i in range(50)]  # one item in, one item out
+    assert scaled == [[3 * i] for i in range(50)]
+
+
+async def test_worker_errors_keep_their_meaning(started):
+    runner = Runner(Doubler)
+    await started([runner])
+    with pytest.raises(BadInput, match="expected 4 features, got 2") as info:
+        await runner.fail.async_run("bad")
+    assert info.value.detail == {"expected": 4}
+    with pytest.raises(RunnerError, match="^ValueError: boom second line$"):
+        await runner.fail.async_run("other")
+    # a wrong-width request fails alone; concurrent good ones are not dragged down with it
+    good = [runner.width4.async_run(np.ones((1, 4))) for _ in range(20)]
+    bad = runner.width4.async_run(np.ones((1, 2)))
+    results = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert all(float(r[0]) == 4.0 for r in results[:-1])
+    assert isinstance(results[-1], BadInput) and "got 2" in str(results[-1])
+
+
+async def test_non_batchable_calls_spread_over_workers_with_thread_limits(started):
+    recorder = Recorder()
+    runner = Runner(Doubler)
+    pool = await started([runner], workers=2, observer=recorder)
+    assert len(worker_pids(pool)) == 2
+    pids = await asyncio.gather(*(runner.pid.async_run() for _ in range(40)))
+    assert set(pids) == set(worker_pids(pool))
+    assert await runner.threads.async_run() == str(max(1, (os.cpu_count() or 1) // 2))
+    assert recorder.sizes("pid") == [1] * 40
+
+
+async def test_run_from_a_thread_and_not_from_the_event_loop(started):
+    runner = Runner(Doubler)
+    await started([runner])
+    assert await asyncio.to_thread(runner.run, [5]) == [10]
+    with pytest.raises(RunnerError, match="block the server's event loop"):
+        runner.run([5])
+
+
+async def test_calls_that_cannot_meet_the_latency_target_are_refused_quickly(started):
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.2}, max_batch_size=1, max_latency_ms=500)
+    await started([runner])
+    await runner.async_run([0])  # teaches the cost model: ~0.2 s a row
+
+    async def timed(i):
+        begin = time.monotonic()
+        try:
+            await runner.async_run([i])
+            return "ok", time.monotonic() - begin
+        except ServiceUnavailable:
+            return "refused", time.monotonic() - begin
+
+    outcomes = await asyncio.wait_for(asyncio.gather(*(timed(i) for i in range(20))), 30)
+    refused = [t for kind, t in outcomes if kind == "refused"]
+    accepted = [t for kind, t in outcomes if kind == "ok"]
+    assert 1 <= len(accepted) <= 4 and len(refused) >= 16
+    assert max(refused) < 0.6  # refused up front (or at the latency bound), never queued forever
+
+
+async def test_killing_a_worker_under_load_nothing_hangs_and_it_recovers(started):
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.002})
+    pool = await started([runner])
+    [victim] = worker_pids(pool)
+    outcomes: dict[str, int] = {"ok": 0, "unavailable": 0}
+    saw_not_ready = False
+
+    async def client(n: int) -> None:
+        for i in range(n):
+            try:
+                result = await asyncio.wait_for(runner.async_run([i]), 10)
+                assert result == [2 * i]
+                outcomes["ok"] += 1
+            except ServiceUnavailable:
+                outcomes["unavailable"] += 1
+                await asyncio.sleep(0.01)
+
+    load = asyncio.gather(*(client(150) for _ in range(8)))
+    await asyncio.sleep(0.1)
+    os.kill(victim, signal.SIGKILL)
+    for _ in range(200):
+        if not pool.ready:
+            saw_not_ready = True
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.wait_for(load, 60)  # every call ended, none hung
+    assert saw_not_ready
+    assert outcomes["unavailable"] >= 1 and outcomes["ok"] >= 1
+    for _ in range(200):
+        if pool.ready:
+            break
+        await asyncio.sleep(0.05)
+    assert pool.ready
+    assert worker_pids(pool) != [victim]
+    assert pool.stats()["doubler"]["workers"][0]["restarts"] == 1
+    assert await runner.async_run([21]) == [42]
+    assert_gone([victim])
+
+
+async def test_tcp_transport(started):
+    runner = Runner(Doubler)
+    await started([runner], transport="tcp")
+    assert await runner.async_run(np.arange(3)) is not None
+    assert (await runner.async_run(np.arange(3)) == [0, 2, 4]).all()
+
+
+async def test_external_python(started):
+    python = str(Path(sys.prefix) / "bin" / "python3")  # the venv's, named explicitly
+    runner = Runner(Doubler, python=python)
+    pool = await started([runner])
+    [pid] = worker_pids(pool)
+    assert psutil.Process(pid).cmdline()[:4] == [python, "-m", "bentotui", "_worker"]
+    assert await runner.async_run([1]) == [2]
+
+
+async def test_a_runnable_that_cannot_be_built_fails_start_with_its_message():
+    pool = RunnerPool([Runner(Broken)], working_dir=ROOT)
+    with pytest.raises(BuildError, match="RuntimeError: cannot load the model file"):
+        await asyncio.wait_for(pool.start(), 30)
+    assert not pool.ready
+
+
+async def test_stop_fails_queued_calls_and_leaves_no_process():
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.3}, max_batch_size=1)
+    pool = RunnerPool([runner], working_dir=ROOT, workers=2)
+    await pool.start()
+    assert pool.ready
+    pids = worker_pids(pool)
+    calls = [asyncio.ensure_future(runner.async_run([i])) for i in range(6)]
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(pool.stop(), 15)
+    results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+    assert all(isinstance(r, ServiceUnavailable) for r in results)
+    assert not pool.ready
+    assert_gone(pids)
+    assert runner.run([1]) == [2]  # unbound again: a script-style local call
+
+
+def test_workers_exit_when_the_server_process_dies(tmp_path):
+    script = tmp_path / "server.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import asyncio, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from bentotui.runner import Runner
+        from bentotui.runner.pool import RunnerPool
+        from tests.runner.runnables import Doubler
+
+        async def main():
+            pool = RunnerPool([Runner(Doubler)], workers=2, working_dir={str(ROOT)!r})
+            await pool.start()
+            print(" ".join(str(w["pid"]) for w in pool.stats()["doubler"]["workers"]), flush=True)
+            await asyncio.sleep(60)
+
+        asyncio.run(main())
+    """)
+    )
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in server.stdout.readline().split()]
+        assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
+    finally:
+        server.kill()  # no chance to clean up
+        server.wait(10)
+    assert_gone(pids)
+
+
+async def test_dataframes_through_workers_keep_each_calls_rows_and_index(started):
+    pd = pytest.importorskip("pandas")
+    runner = Runner(Doubler)
+    await started([runner])
+    frames = [
+        pd.DataFrame({"a": [i, i + 1], "b": [0.5 * i, 1.0]}, index=[f"r{i}", f"s{i}"]) for i in range(40)
+    ]
+    results = await asyncio.gather(*(runner.async_run(df) for df in frames))
+    for df, result in zip(frames, results, strict=True):
+        pd.testing.assert_frame_equal(result, df * 2)
+
+
+async def test_model_runner_end_to_end(started, iris_data):
+    pytest.importorskip("bentotui.frameworks.sklearn", reason="the sklearn framework module is not there yet")
+    from sklearn.linear_model import LogisticRegression
+
+    import bentotui
+
+    x, y = iris_data
+    model = bentotui.sklearn.save_model("iris", LogisticRegression(max_iter=1000).fit(x, y))
+    runner = model.to_runner()
+    await started([runner])
+    rows = [x[i : i + 1] for i in range(0, 150, 3)]
+    results = await asyncio.gather(*(runner.predict.async_run(row) for row in rows))
+    assert [int(r[0]) for r in results] == [int(y[i]) for i in range(0, 150, 3)]
+    with pytest.raises(BadInput, match="expected 4 features, got 2"):
+        await runner.predict.async_run(x[:1, :2])
+
+
+@pytest.mark.parametrize(
+    ("spec", "listen", "message"),
+    [
+        ('{"kind": "class", "ref": "tests.runner.runnables:Nope"}', "unix:/tmp/x.sock", "cannot import"),
+        ('{"kind": "class", "ref": "tests.runner.runnables:Doubler"}', "http://x", "bad runner address"),
+        ("not json", "unix:/tmp/x.sock", "JSONDecodeError"),
+    ],
+)
+def test_worker_reports_start_errors_on_its_handshake_line(spec, listen, message):
+    from bentotui import _process
+
+    done = subprocess.run(
+        [*_process.self_command(), "_worker", "--spec", spec, "--listen", listen, "--working-dir", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert message in json.loads(done.stdout)["error"]
+    assert "Traceback" in done.stderr  # the details go to the log
