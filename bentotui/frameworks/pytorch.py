@@ -1,0 +1,120 @@
+"""``bentotui.pytorch``: ``torch.nn.Module`` models in the model store.
+
+The whole module is saved with ``torch.save`` using cloudpickle as the pickler (when installed).
+A ``state_dict`` alone would need the class *and* its constructor arguments at load time, which
+the store cannot know; a plain pickle of the module stores the class by reference, which fails in
+a runner worker when the class was defined in the user's script (``__main__``).  cloudpickle
+stores such classes by value, so a model defined in a notebook or script loads in any worker.
+Loading unpickles (``torch.load(weights_only=False)``): load only models you trust.
+
+Default runner signature: ``__call__`` batchable on dim 0.  The runnable runs under
+``torch.inference_mode()`` on the CPU; numpy inputs become tensors and, when any input was numpy,
+tensor outputs go back as numpy so a numpy-speaking service never handles torch objects.
+torch is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bentotui.exceptions import InvalidArgument
+from bentotui.frameworks import _common
+
+if TYPE_CHECKING:
+    from bentotui.runner.runnable import Runnable
+    from bentotui.store.models import Model
+    from bentotui.store.tags import Tag
+
+MODULE_NAME = "bentotui.pytorch"
+LIBRARY = "torch"
+FILE = "model.pt"
+
+
+def save_model(
+    name: str,
+    obj: Any,
+    *,
+    signatures: Mapping[str, Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    custom_objects: Mapping[str, Any] | None = None,
+) -> Model:
+    """Save an ``nn.Module`` (weights and class) as a new version of ``name``."""
+    import torch
+
+    if not isinstance(obj, torch.nn.Module):
+        raise InvalidArgument(f"bentotui.pytorch saves torch.nn.Module objects, got {type(obj).__name__}")
+    try:
+        import cloudpickle as pickler
+    except ImportError:  # pragma: no cover - cloudpickle ships with the dev environment
+        pickler = pickle
+
+    def write(folder: Path) -> None:
+        torch.save(obj, folder / FILE, pickle_module=pickler)
+
+    return _common.save(
+        name,
+        obj,
+        module=MODULE_NAME,
+        framework_version=torch.__version__,
+        default_signatures={"__call__": {"batchable": True, "batch_dim": 0}},
+        signatures=signatures,
+        labels=labels,
+        metadata=metadata,
+        custom_objects=custom_objects,
+        options={"pickler": pickler.__name__},
+        write=write,
+    )
+
+
+def get(tag: Tag | str) -> Model:
+    """The stored model ``tag``; refused if it was not saved with ``bentotui.pytorch``."""
+    return _common.resolve(tag, MODULE_NAME)
+
+
+def load_model(tag_or_model: Model | Tag | str, *, device: str = "cpu") -> Any:
+    """The module on ``device``, in eval mode."""
+    import torch
+
+    model = get(tag_or_model)
+    _common.check_framework_version(model, LIBRARY, torch.__version__)
+    module = torch.load(model.path_of(FILE), map_location=device, weights_only=False)
+    return module.eval()
+
+
+def get_runnable(model: Model) -> type[Runnable]:
+    """The runnable class for ``model``: one inference-mode method per signature."""
+    return _common.build_runnable(
+        model, class_name="PytorchRunnable", load=load_model, method_impl=_method, multi_threading=True
+    )
+
+
+def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        import numpy as np
+        import torch
+
+        numpy_in = any(isinstance(a, np.ndarray) for a in args)
+        tensors = [torch.as_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        with torch.inference_mode():
+            result = getattr(self.model, method)(*tensors, **kwargs)
+        return _to_numpy(result) if numpy_in else result
+
+    return run
+
+
+def _to_numpy(value: Any) -> Any:
+    """Tensors (also inside tuples and lists) as numpy arrays; anything else unchanged."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.cpu().numpy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_numpy(v) for v in value)
+    return value
+
+
+__getattr__ = _common.artifact_alias(__name__, "PytorchModelArtifact")

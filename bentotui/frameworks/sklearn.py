@@ -1,0 +1,174 @@
+"""``bentotui.sklearn``: scikit-learn estimators in the model store.
+
+Two file formats:
+
+* ``serialization="joblib"`` (default): fast and handles every estimator, but loading unpickles,
+  which runs code chosen by whoever wrote the file: load only models you trust.
+* ``serialization="skops"``: the skops format rebuilds objects without unpickling.  skops refuses
+  any type outside its audited default list unless the loader names it as trusted; trusting
+  "whatever the file asks for" would undo the point, so :func:`load_model` trusts a flagged type
+  only when it was recorded at save time *and* lives in the libraries an estimator is made of
+  (``sklearn``, ``numpy``, ``scipy``), e.g. ``sklearn.tree._tree.Tree`` of a random forest.
+  Anything else (a user's own transformer class) must be passed explicitly as ``trusted=[...]``.
+
+Default runner signatures: ``predict`` and, when the estimator has it, ``predict_proba``, both
+batchable along rows.  The runnable checks each batch's width against ``n_features_in_`` so a
+wrong shape is the caller's :class:`~bentotui.exceptions.BadInput` (HTTP 400), not a 500.
+
+scikit-learn, joblib and skops are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bentotui.exceptions import BadInput, InvalidArgument, StoreCorrupted
+from bentotui.frameworks import _common
+
+if TYPE_CHECKING:
+    from bentotui.runner.runnable import Runnable
+    from bentotui.store.models import Model
+    from bentotui.store.tags import Tag
+
+MODULE_NAME = "bentotui.sklearn"
+LIBRARY = "scikit-learn"
+FILES = {"joblib": "model.joblib", "skops": "model.skops"}
+#: namespaces whose skops-flagged types may be trusted without the user naming them
+SAFE_NAMESPACES = ("sklearn.", "numpy.", "scipy.")
+_DEFAULT_METHODS = ("predict", "predict_proba")
+
+
+def save_model(
+    name: str,
+    obj: Any,
+    *,
+    signatures: Mapping[str, Mapping[str, Any]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    custom_objects: Mapping[str, Any] | None = None,
+    serialization: str = "joblib",
+) -> Model:
+    """Save a fitted estimator (or pipeline) as a new version of ``name``."""
+    import sklearn
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(obj, BaseEstimator):
+        raise InvalidArgument(f"bentotui.sklearn saves scikit-learn estimators, got {type(obj).__name__}")
+    if serialization not in FILES:
+        raise InvalidArgument(f"unknown serialization {serialization!r}; use one of: {', '.join(FILES)}")
+    options: dict[str, Any] = {"serialization": serialization}
+    if serialization == "skops":
+        import skops.io
+
+        data = skops.io.dumps(obj)
+        options["trusted_types"] = skops.io.get_untrusted_types(data=data)
+
+        def write(folder: Path) -> None:
+            (folder / FILES["skops"]).write_bytes(data)
+
+    else:
+        import joblib
+
+        def write(folder: Path) -> None:
+            joblib.dump(obj, folder / FILES["joblib"])
+
+    defaults = {m: {"batchable": True, "batch_dim": 0} for m in _DEFAULT_METHODS if hasattr(obj, m)}
+    return _common.save(
+        name,
+        obj,
+        module=MODULE_NAME,
+        framework_version=sklearn.__version__,
+        default_signatures=defaults,
+        signatures=signatures,
+        labels=labels,
+        metadata=metadata,
+        custom_objects=custom_objects,
+        options=options,
+        write=write,
+    )
+
+
+def get(tag: Tag | str) -> Model:
+    """The stored model ``tag``; refused if it was not saved with ``bentotui.sklearn``."""
+    return _common.resolve(tag, MODULE_NAME)
+
+
+def load_model(tag_or_model: Model | Tag | str, *, trusted: Collection[str] = ()) -> Any:
+    """The estimator, loaded from its joblib or skops file.
+
+    ``trusted``: extra type names a skops file may contain (see the module docstring).
+    """
+    import sklearn
+
+    model = get(tag_or_model)
+    _common.check_framework_version(model, LIBRARY, sklearn.__version__)
+    serialization = model.info.options.get("serialization", "joblib")
+    if serialization not in FILES:
+        raise StoreCorrupted(f"model {model.tag}: unknown serialization {serialization!r} in model.yaml")
+    path = model.path_of(FILES[serialization])
+    if serialization == "skops":
+        return _load_skops(model, path, trusted)
+    import joblib
+
+    return joblib.load(path)
+
+
+def _load_skops(model: Model, path: Path, extra: Collection[str]) -> Any:
+    import skops.io
+
+    flagged = skops.io.get_untrusted_types(file=path)
+    recorded = set(model.info.options.get("trusted_types") or ())
+    allowed = set(extra) | {t for t in recorded if t.startswith(SAFE_NAMESPACES)}
+    refused = sorted(set(flagged) - allowed)
+    if refused:
+        raise StoreCorrupted(
+            f"model {model.tag}: the skops file needs types that are not trusted: {', '.join(refused)}; "
+            "pass trusted=[...] to load_model if you trust them",
+            detail=refused,
+        )
+    return skops.io.load(path, trusted=flagged)
+
+
+def get_runnable(model: Model) -> type[Runnable]:
+    """The runnable class for ``model``: one batch-checking method per signature."""
+    return _common.build_runnable(
+        model, class_name="SklearnRunnable", load=load_model, method_impl=_method, multi_threading=True
+    )
+
+
+def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
+    def run(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        batch = check_batch(x, getattr(self.model, "n_features_in_", None))
+        try:
+            return getattr(self.model, method)(batch, *args, **kwargs)
+        except ValueError as exc:  # scikit-learn's input validation (NaN, strings, ...)
+            raise BadInput(f"{method}: {exc}") from None
+
+    return run
+
+
+def check_batch(x: Any, n_features: int | None) -> Any:
+    """``x`` as a 2-D batch of rows (DataFrames kept as they are), checked against ``n_features``.
+
+    Accepts numpy arrays, pandas DataFrames and (nested) lists; anything else, a batch that is not
+    2-D or a row of the wrong width is :class:`BadInput` naming the problem.
+    """
+    import numpy as np
+
+    pandas = sys.modules.get("pandas")  # a DataFrame can only arrive if pandas is loaded
+    if pandas is None or not isinstance(x, pandas.DataFrame):
+        try:
+            x = np.asarray(x)
+        except ValueError:
+            raise BadInput("rows of the batch have different lengths") from None
+        if x.ndim != 2:
+            raise BadInput(f"expected a 2-D batch of rows, got an array of shape {list(x.shape)}")
+    if n_features is not None and x.shape[1] != n_features:
+        raise BadInput(f"expected {n_features} features, got {x.shape[1]}")
+    return x
+
+
+__getattr__ = _common.artifact_alias(__name__, "SklearnModelArtifact")

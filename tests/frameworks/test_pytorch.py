@@ -1,0 +1,93 @@
+"""bentotui.pytorch: whole-module round trips (also of a class defined in a script) and the runnable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from bentotui.exceptions import InvalidArgument
+from bentotui.frameworks import pytorch as bpt
+
+pytestmark = pytest.mark.slow
+
+torch = pytest.importorskip("torch")
+
+
+class TinyNet(torch.nn.Module):
+    """4 features -> 3 scores, plus a second method to expose as a signature."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+        self.dropout = torch.nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.dropout(self.linear(x))
+
+    def embed(self, x):
+        return self.linear(x).sum(dim=1)
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return TinyNet()
+
+
+def test_round_trip_in_eval_mode_with_default_signature(net):
+    model = bpt.save_model("net", net, labels={"kind": "mlp"}, metadata={"inputs": 4})
+    assert model.info.signatures == {"__call__": {"batchable": True, "batch_dim": 0}}
+    assert model.info.framework_version == torch.__version__
+    assert model.info.options == {"pickler": "cloudpickle"}
+    assert model.info.labels == {"kind": "mlp"} and model.info.metadata == {"inputs": 4}
+    loaded = bpt.load_model(model.tag)
+    assert isinstance(loaded, TinyNet) and not loaded.training
+    x = torch.ones(2, 4)
+    net.eval()
+    torch.testing.assert_close(loaded(x), net(x))
+
+
+def test_runnable_runs_under_inference_mode_and_speaks_numpy(net):
+    model = bpt.save_model("net", net, signatures={"__call__": {"batchable": True}, "embed": {}})
+    runnable_class = bpt.get_runnable(model)
+    methods = runnable_class.runnable_methods()
+    assert methods["__call__"].batchable and not methods["embed"].batchable
+    runnable = runnable_class(model_tag=str(model.tag))
+    out = runnable(torch.ones(3, 4))
+    assert isinstance(out, torch.Tensor) and out.shape == (3, 3) and out.is_inference()
+    batch = np.ones((3, 4), dtype=np.float32)
+    out = runnable(batch)
+    assert isinstance(out, np.ndarray) and out.shape == (3, 3)
+    net.eval()
+    np.testing.assert_allclose(out, net(torch.ones(3, 4)).detach().numpy(), rtol=1e-6)
+    assert runnable.embed(batch).shape == (3,)
+
+
+def test_a_module_defined_in_a_script_loads_in_another_process(tmp_path):
+    script = textwrap.dedent("""
+        import torch
+        import bentotui
+
+        class ScriptNet(torch.nn.Module):
+            def forward(self, x):
+                return x * 3
+
+        print(bentotui.pytorch.save_model("scripted", ScriptNet()).tag)
+    """)
+    (tmp_path / "train.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = bpt.load_model(done.stdout.strip())
+    assert type(loaded).__name__ == "ScriptNet"
+    torch.testing.assert_close(loaded(torch.ones(2)), torch.full((2,), 3.0))
+
+
+def test_save_refuses_what_is_not_a_module():
+    with pytest.raises(InvalidArgument, match="saves torch.nn.Module objects, got function"):
+        bpt.save_model("bad", lambda x: x)

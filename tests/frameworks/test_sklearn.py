@@ -1,0 +1,149 @@
+"""bentotui.sklearn: joblib and skops round trips, signatures, and the batch-checking runnable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bentotui
+from bentotui.exceptions import BadInput, InvalidArgument, StoreCorrupted
+from bentotui.frameworks import sklearn as bsk
+
+
+def double(x):
+    """A user function inside a pipeline: skops flags it as a type it does not trust."""
+    return x * 2
+
+
+def test_joblib_round_trip_and_default_signatures(iris_lr, iris_data):
+    x, _ = iris_data
+    model = bsk.save_model("iris", iris_lr)
+    assert model.info.module == bsk.MODULE_NAME and model.info.framework == "sklearn"
+    assert model.info.framework_version == __import__("sklearn").__version__
+    assert model.info.options == {"serialization": "joblib"}
+    assert model.info.signatures == {
+        "predict": {"batchable": True, "batch_dim": 0},
+        "predict_proba": {"batchable": True, "batch_dim": 0},
+    }
+    assert model.path_of("model.joblib").is_file()
+    loaded = bsk.load_model("iris:latest")
+    np.testing.assert_array_equal(loaded.predict(x), iris_lr.predict(x))
+    assert bsk.get(model.tag) == model
+    assert model.load_model().predict(x[:1]) == iris_lr.predict(x[:1])  # store dispatch
+
+
+def test_predict_proba_is_a_default_only_when_present(iris_data):
+    from sklearn.svm import SVC
+
+    x, y = iris_data
+    model = bsk.save_model("svc", SVC().fit(x, y))
+    assert set(model.info.signatures) == {"predict"}
+
+
+def test_skops_round_trip_trusts_only_recorded_library_types(iris_data):
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = iris_data
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(x, y)
+    model = bsk.save_model("forest", forest, serialization="skops")
+    assert model.path_of("model.skops").is_file() and not model.path_of("model.joblib").exists()
+    assert model.info.options["trusted_types"] == ["sklearn.tree._tree.Tree"]
+    np.testing.assert_array_equal(bsk.load_model(model).predict(x), forest.predict(x))
+
+
+def test_skops_refuses_a_type_outside_the_safe_namespaces(iris_data):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x, y = iris_data
+    pipe = make_pipeline(FunctionTransformer(double), LogisticRegression(max_iter=1000)).fit(x, y)
+    model = bsk.save_model("custom", pipe, serialization="skops")
+    with pytest.raises(StoreCorrupted, match=r"not trusted: tests\.frameworks\.test_sklearn\.double"):
+        bsk.load_model(model)
+    loaded = bsk.load_model(model, trusted=["tests.frameworks.test_sklearn.double"])
+    np.testing.assert_array_equal(loaded.predict(x), pipe.predict(x))
+
+
+def test_skops_refuses_a_library_type_that_was_not_recorded(iris_data):
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = iris_data
+    model = bsk.save_model("tree", DecisionTreeClassifier().fit(x, y), serialization="skops")
+    manifest = model.path / "model.yaml"
+    manifest.write_text(manifest.read_text().replace("- sklearn.tree._tree.Tree", "- numpy.int64"))
+    with pytest.raises(StoreCorrupted, match=r"sklearn\.tree\._tree\.Tree"):
+        bsk.load_model(model.tag)
+
+
+def test_save_errors(iris_lr):
+    with pytest.raises(InvalidArgument, match="saves scikit-learn estimators, got dict"):
+        bsk.save_model("bad", {"not": "a model"})
+    with pytest.raises(InvalidArgument, match="unknown serialization 'pickle5'"):
+        bsk.save_model("bad", iris_lr, serialization="pickle5")
+    with pytest.raises(InvalidArgument, match="has no method 'transform'"):
+        bsk.save_model("bad", iris_lr, signatures={"transform": {"batchable": True}})
+    assert bentotui.models.list() == []
+
+
+def test_runnable_batches_rows_of_any_container(iris_model, iris_lr, iris_data):
+    x, _ = iris_data
+    runnable_class = bsk.get_runnable(iris_model)
+    assert set(runnable_class.runnable_methods()) == {"predict", "predict_proba"}
+    assert runnable_class.runnable_methods()["predict"].batchable
+    runnable = runnable_class(model_tag=str(iris_model.tag))
+    expected = iris_lr.predict(x[:3])
+    for batch in (x[:3], x[:3].tolist(), pd.DataFrame(x[:3])):
+        out = runnable.predict(batch)
+        assert len(out) == 3
+        np.testing.assert_array_equal(out, expected)
+    assert runnable.predict_proba(x[:3]).shape == (3, 3)
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        ([[5.1, 3.5], [4.9, 3.0], [6.2, 3.4]], "expected 4 features, got 2"),
+        ([5.1, 3.5, 1.4, 0.2], r"expected a 2-D batch of rows, got an array of shape \[4\]"),
+        ([[5.1, 3.5, 1.4, 0.2], [4.9, 3.0]], "rows of the batch have different lengths"),
+        ([["a", "b", "c", "d"]], r"predict: .*(string|numeric)"),
+        ([[np.nan, 1.0, 1.0, 1.0]], "predict: Input X contains NaN"),
+    ],
+)
+def test_runnable_rejects_bad_batches_as_bad_input(iris_model, batch, message):
+    runnable = bsk.get_runnable(iris_model)(model_tag=str(iris_model.tag))
+    with pytest.raises(BadInput, match=message):
+        runnable.predict(batch)
+
+
+def test_runnable_rejects_a_dataframe_of_the_wrong_width(iris_model):
+    runnable = bsk.get_runnable(iris_model)(model_tag=str(iris_model.tag))
+    with pytest.raises(BadInput, match="expected 4 features, got 2"):
+        runnable.predict(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+
+
+def test_custom_signatures_are_recorded_and_served(iris_lr, iris_data):
+    x, _ = iris_data
+    model = bsk.save_model("iris", iris_lr, signatures={"decision_function": {"batchable": False}})
+    assert model.info.signatures == {"decision_function": {"batchable": False, "batch_dim": 0}}
+    runnable_class = bsk.get_runnable(model)
+    assert not runnable_class.runnable_methods()["decision_function"].batchable
+    out = runnable_class(model_tag=str(model.tag)).decision_function(x[:2])
+    np.testing.assert_allclose(out, iris_lr.decision_function(x[:2]))
+
+
+def test_runner_from_the_model_runs_in_process(iris_model, iris_lr, iris_data):
+    x, _ = iris_data
+    runner = iris_model.to_runner()
+    runner.init_local()
+    np.testing.assert_array_equal(runner.predict.run(x[:3]), iris_lr.predict(x[:3]))
+
+
+def test_worker_rebuilds_the_runnable_from_the_model_tag(iris_model, iris_lr, iris_data):
+    from bentotui.runner.spec import WorkerSpec
+
+    x, _ = iris_data
+    spec = WorkerSpec.for_runner(iris_model.to_runner())
+    assert spec == WorkerSpec("model", str(iris_model.tag), {})
+    np.testing.assert_array_equal(spec.build().predict(x[:5]), iris_lr.predict(x[:5]))
