@@ -51,7 +51,7 @@ def save(
     from bentotui import models
 
     chosen = dict(default_signatures if signatures is None else signatures)
-    if not chosen:
+    if signatures is None and not chosen:
         raise InvalidArgument(
             f"{type(obj).__name__} has none of the default methods; pass signatures={{'method': {{...}}}}"
         )

@@ -1,0 +1,183 @@
+"""BentoML 1.2+ front-end: ``@service`` classes with typed ``@api`` methods, compiled onto the 1.x runtime.
+
+``@service`` returns the class itself (with its configuration attached) so that
+``bentotui serve module:ClassName`` can import it and a runner worker can rebuild it by reference.
+:func:`to_service` compiles it: the class instance (whose ``__init__`` loads its models) lives in a
+runner worker (:func:`class_runnable`), every ``@api`` method is a runner method -- batchable ones
+go through the adaptive dispatcher -- and the API side decodes the request with a pydantic model
+built from the method's signature, so a bad value is a 400 naming the parameter
+(``body.input: ...``).  The request JSON maps parameter names to values, as in BentoML 1.2:
+``{"input": [[5.1, 3.5, 1.4, 0.2]]}`` for ``def predict(self, input: np.ndarray)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from bentotui.exceptions import BuildError
+from bentotui.runner.spec import import_ref
+from bentotui.service.decorators import APIConfig, api_methods
+from bentotui.service.hosting import instance_runnable
+from bentotui.store.tags import validate_part
+
+ATTR = "__bentotui_service__"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What ``@service`` recorded."""
+
+    name: str
+    workers: int | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    traffic: dict[str, Any] = field(default_factory=dict)
+
+
+def service(
+    cls: type | None = None,
+    /,
+    *,
+    name: str | None = None,
+    workers: int | None = None,
+    resources: dict[str, Any] | None = None,
+    traffic: dict[str, Any] | None = None,
+) -> Any:
+    """Mark a class as a service (``@service`` or ``@service(name=..., workers=..., traffic={"timeout": 30})``)."""
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise BuildError(f"@bentotui.service workers must be a positive integer, got {workers!r}")
+    timeout = (traffic or {}).get("timeout")
+    if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise BuildError(
+            f"@bentotui.service traffic timeout must be a positive number of seconds, got {timeout!r}"
+        )
+
+    def decorate(target: type) -> type:
+        if not isinstance(target, type):
+            raise BuildError(f"@bentotui.service decorates a class, not {target!r}")
+        config = ServiceConfig(
+            name=validate_part(name or target.__name__.lower(), "service name"),
+            workers=workers,
+            resources=dict(resources or {}),
+            traffic=dict(traffic or {}),
+        )
+        setattr(target, ATTR, config)
+        api_methods(target, "class")  # refuse a class without APIs (or with 0.x ones) right away
+        return target
+
+    return decorate if cls is None else decorate(cls)
+
+
+def is_service_class(obj: Any) -> bool:
+    return isinstance(obj, type) and isinstance(obj.__dict__.get(ATTR), ServiceConfig)
+
+
+class _Dependency:
+    """``depends(OtherService)``: a class attribute that is an in-process instance of the other service.
+
+    BentoML runs dependencies as separate services; here the dependency lives in the same runner
+    worker as its user, which keeps ``self.other.method(...)`` calls cheap and needs no networking.
+    """
+
+    def __init__(self, target: type) -> None:
+        if not is_service_class(target):
+            raise BuildError(f"bentotui.depends expects a @bentotui.service class, got {target!r}")
+        self.target = target
+        self.attr = ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = f"_depends_{attr}"
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        if self.attr not in instance.__dict__:
+            instance.__dict__[self.attr] = self.target()
+        return instance.__dict__[self.attr]
+
+
+def depends(target: type) -> Any:
+    """Use another ``@service`` class from this one (see :class:`_Dependency`)."""
+    return _Dependency(target)
+
+
+# --- compile -------------------------------------------------------------------------------------
+
+
+def class_runnable(cls: type) -> type:
+    """The Runnable hosting one instance of the service class, one runner method per ``@api`` method."""
+    methods = {attr: (c.batchable, c.batch_dim) for attr, c in api_methods(cls, "class").values()}
+    return instance_runnable(cls.__name__, cls, methods)
+
+
+def build_runnable(class_ref: str) -> Any:
+    """The worker-side factory (a ``WorkerSpec`` of kind ``factory`` names it)."""
+    return class_runnable(import_ref(class_ref))()
+
+
+def to_service(obj: Any) -> Any:
+    """Compile a ``@service`` class into a :class:`~bentotui.service.Service` (the loader calls this)."""
+    from bentotui.runner.runner import Runner
+    from bentotui.runner.spec import WorkerSpec
+    from bentotui.service.service import Service
+
+    if not is_service_class(obj):
+        raise BuildError(f"{obj!r} is not a @bentotui.service class")
+    config: ServiceConfig = obj.__dict__[ATTR]
+    class_ref = f"{obj.__module__}:{obj.__qualname__}"
+    apis = api_methods(obj, "class")
+    # one runner hosts every method, so it takes the loosest batching limits any method asks for
+    runner_options = {
+        key: max(values)
+        for key in ("max_batch_size", "max_latency_ms")
+        if (values := [getattr(c, key) for _, c in apis.values() if c.batchable and getattr(c, key)])
+    }
+    runner = Runner(
+        class_runnable(obj),
+        name=config.name,
+        workers=config.workers,
+        worker_spec=WorkerSpec("factory", "bentotui.service.classes:build_runnable", {"class_ref": class_ref}),
+        **runner_options,
+    )
+    svc = Service(name=config.name, runners=[runner])
+    for api_name, (attr, api_config) in apis.items():
+        _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))
+    return svc
+
+
+def _add_api(svc: Any, cls: type, api_name: str, attr: str, config: APIConfig, method: Any) -> None:
+    from bentotui.service.params import FormParams, input_descriptor, output_descriptor, remove_uploads
+
+    fn = getattr(cls, attr)
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except NameError as exc:
+        raise BuildError(f"{cls.__name__}.{attr}: cannot resolve its type annotations: {exc}") from None
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    if config.batchable and len(params) != 1:
+        raise BuildError(
+            f"{cls.__name__}.{attr}: a batchable API takes exactly one parameter (the batch), got {len(params)}"
+        )
+    descriptor = input_descriptor(f"{cls.__name__}_{attr}_input", params, hints)
+    files = descriptor.files if isinstance(descriptor, FormParams) else {}
+
+    async def handler(value: Any) -> Any:
+        kwargs = dict(value)  # a validated request model, or FormParams' dict
+        try:
+            if config.batchable:
+                return await method.async_run(kwargs[params[0].name])
+            return await method.async_run(**kwargs)
+        finally:
+            remove_uploads(kwargs, files)
+
+    handler.__name__ = api_name
+    svc.add_api(
+        handler,
+        input=descriptor,
+        output=output_descriptor(hints.get("return")),
+        route=config.route,
+        name=api_name,
+        doc=config.doc,
+    )

@@ -1,0 +1,262 @@
+"""BentoML 0.x front-end: ``BentoService``, ``@artifacts``, ``@env``, compiled onto the 1.x runtime.
+
+A 0.x script declares a class, packs trained objects into it and calls ``save()``.  Saving stores
+each packed artifact as a model, then builds a bento named after the class whose ``src/`` holds
+the class's module (see :mod:`bentotui.service.source`) and a two-line generated module that calls
+:func:`load_saved`; ``bentotui serve IrisClassifier:latest`` imports that module like any
+``module:attr`` target, so neither the loader nor the bento builder needs a 0.x special case.
+
+Serving: the class instance, with its artifacts loaded from the store, lives in runner worker
+processes (:func:`legacy_runnable`, rebuilt there by reference); every ``@api`` method becomes a
+runner method and a 1.x API that forwards to it.  ``batch=True`` methods are batchable: the
+dispatcher merges the rows of concurrent requests into one DataFrame (or list) and hands each
+request back its own rows, exactly as for 1.x runners.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bentotui.exceptions import BuildError, InvalidArgument, NotFound
+from bentotui.runner.spec import import_ref
+from bentotui.service.artifacts import BaseArtifact
+from bentotui.service.decorators import APIConfig, api_methods
+from bentotui.service.hosting import instance_runnable
+from bentotui.service.source import infer_pip_packages, merge_packages, service_sources
+from bentotui.store.tags import validate_part
+
+GENERATED_MODULE = "_bentotui_service"
+DEFAULT_PORT = 5000  # what BentoML 0.x served on; the bento builder reads ``svc.default_port``
+
+
+class _Env:
+    """What ``@env`` recorded."""
+
+    def __init__(self, infer_pip_packages: bool = False, pip_packages: list[str] | None = None) -> None:
+        self.infer_pip_packages = infer_pip_packages
+        self.pip_packages = list(pip_packages or [])
+
+
+def artifacts(specs: list[BaseArtifact]) -> Any:
+    """Class decorator declaring the service's artifact slots (``@artifacts([SklearnModelArtifact('model')])``)."""
+    specs = list(specs)
+    for spec in specs:
+        if not isinstance(spec, BaseArtifact):
+            raise BuildError(
+                f"@bentotui.artifacts expects artifact objects such as SklearnModelArtifact('model'), got {spec!r}"
+            )
+    names = [spec.name for spec in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise BuildError(f"@bentotui.artifacts declares {', '.join(duplicates)} more than once")
+
+    def decorate(cls: type) -> type:
+        _require_bentoservice(cls, "@bentotui.artifacts")
+        cls._artifact_specs = {spec.name: spec for spec in specs}
+        return cls
+
+    return decorate
+
+
+def env(infer_pip_packages: bool = False, pip_packages: list[str] | None = None) -> Any:
+    """Class decorator recording the Python packages the bento needs."""
+    environment = _Env(infer_pip_packages, pip_packages)
+
+    def decorate(cls: type) -> type:
+        _require_bentoservice(cls, "@bentotui.env")
+        cls._env = environment
+        return cls
+
+    return decorate
+
+
+def _require_bentoservice(cls: Any, what: str) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, BentoService)):
+        raise BuildError(f"{what} decorates a bentotui.BentoService subclass, not {cls!r}")
+
+
+class ArtifactCollection:
+    """``svc.artifacts``: attribute access to packed (or, in a worker, loaded) artifact objects."""
+
+    def __init__(self, owner: str, specs: dict[str, BaseArtifact]) -> None:
+        self._owner = owner
+        self._specs = specs
+        self._objects: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._specs:
+            raise NotFound(f"{self._owner} has no artifact {name!r}; declared: {_names(self._specs)}")
+        if name not in self._objects:
+            raise NotFound(
+                f"artifact {name!r} of {self._owner} is not packed; call pack({name!r}, obj) first"
+            )
+        return self._objects[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._objects
+
+    def missing(self) -> list[str]:
+        return [name for name in self._specs if name not in self._objects]
+
+
+def _names(specs: dict[str, Any]) -> str:
+    return ", ".join(specs) or "(none; use @bentotui.artifacts([...]))"
+
+
+class BentoService:
+    """Base class of a 0.x service; see the module docstring."""
+
+    _artifact_specs: dict[str, BaseArtifact] = {}
+    _env: _Env = _Env()
+
+    def __init__(self) -> None:
+        self.artifacts = ArtifactCollection(type(self).__name__, type(self)._artifact_specs)
+
+    @classmethod
+    def bento_name(cls) -> str:
+        """The class name lower-cased: ``IrisClassifier`` -> ``irisclassifier``."""
+        return validate_part(cls.__name__.lower(), "service name")
+
+    @property
+    def name(self) -> str:
+        return type(self).bento_name()
+
+    def pack(self, name: str, obj: Any) -> BentoService:
+        """Put a trained object into the artifact slot ``name``; returns self, as in 0.x."""
+        specs = type(self)._artifact_specs
+        if name not in specs:
+            raise InvalidArgument(
+                f"{type(self).__name__} has no artifact {name!r}; declared: {_names(specs)}"
+            )
+        specs[name].check(obj)
+        self.artifacts._objects[name] = obj
+        return self
+
+    def save(self, version: str | None = None, labels: dict[str, str] | None = None) -> str:
+        """Store every artifact as a model and the service as a bento; returns the bento's path."""
+        cls = type(self)
+        missing = self.artifacts.missing()
+        if missing:
+            raise BuildError(
+                f"cannot save {cls.__name__}: artifact(s) {', '.join(missing)} not packed; call pack() first"
+            )
+        # refuse a class without (or with wrongly styled) APIs before storing anything
+        api_methods(cls, "legacy")
+        module_name, sources = service_sources(cls)
+        packages = cls._env.pip_packages
+        if cls._env.infer_pip_packages:
+            packages = merge_packages(packages, infer_pip_packages(sources))
+        name = cls.bento_name()
+        model_tags = {
+            artifact: str(
+                spec.save(
+                    f"{name}_{artifact.lower()}",
+                    self.artifacts[artifact],
+                    labels={"bentoservice": name},
+                    metadata={"artifact": artifact, "service_class": cls.__name__},
+                ).tag
+            )
+            for artifact, spec in cls._artifact_specs.items()
+        }
+        from bentotui.bento.build import build_bento
+
+        with tempfile.TemporaryDirectory(prefix="bentotui-save-") as tmp:
+            root = Path(tmp)
+            for rel, text in sources.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(text, encoding="utf-8")
+            (root / f"{GENERATED_MODULE}.py").write_text(
+                _generated_module(f"{module_name}:{cls.__qualname__}", model_tags), encoding="utf-8"
+            )
+            bento = build_bento(
+                f"{GENERATED_MODULE}:svc",
+                name=name,
+                version=version,
+                labels=labels or {},
+                include=["**/*.py"],
+                exclude=[],
+                python_packages=packages,
+                models=list(model_tags.values()),
+                working_dir=root,
+            )
+        return str(bento.path)
+
+
+def _generated_module(class_ref: str, model_tags: dict[str, str]) -> str:
+    return (
+        f'"""Generated by bentotui BentoService.save(): serves {class_ref}."""\n\n'
+        "from bentotui.service.legacy import load_saved\n\n"
+        f"svc = load_saved({class_ref!r}, {model_tags!r})\n"
+    )
+
+
+def load_instance(class_ref: str, model_tags: dict[str, str]) -> BentoService:
+    """A service instance with every artifact loaded from the store (what a runner worker hosts)."""
+    import bentotui.models
+
+    cls = import_ref(class_ref)
+    instance = cls()
+    for artifact, tag in model_tags.items():
+        spec = cls._artifact_specs.get(artifact)
+        if spec is None:
+            raise BuildError(f"{cls.__name__} no longer declares the saved artifact {artifact!r}")
+        instance.artifacts._objects[artifact] = spec.load(bentotui.models.get(tag))
+    return instance
+
+
+def legacy_runnable(cls: type, class_ref: str, model_tags: dict[str, str]) -> type:
+    """The Runnable class hosting one service instance, one runner method per ``@api`` method."""
+    methods = {attr: (config.batch, 0) for attr, config in api_methods(cls, "legacy").values()}
+    return instance_runnable(cls.__name__, lambda: load_instance(class_ref, model_tags), methods)
+
+
+def build_runnable(class_ref: str, model_tags: dict[str, str]) -> Any:
+    """The worker-side factory (a ``WorkerSpec`` of kind ``factory`` names it)."""
+    return legacy_runnable(import_ref(class_ref), class_ref, model_tags)()
+
+
+def load_saved(class_ref: str, model_tags: dict[str, str]) -> Any:
+    """The 1.x :class:`~bentotui.service.Service` of a saved 0.x service (called by the bento's generated module)."""
+    from bentotui.runner.runner import Runner
+    from bentotui.runner.spec import WorkerSpec
+    from bentotui.service.service import Service
+
+    cls = import_ref(class_ref)
+    name = cls.bento_name()
+    kwargs = {"class_ref": class_ref, "model_tags": model_tags}
+    runner = Runner(
+        legacy_runnable(cls, **kwargs),
+        name=name,
+        worker_spec=WorkerSpec("factory", "bentotui.service.legacy:build_runnable", kwargs),
+    )
+    svc = Service(name=name, runners=[runner])
+    svc.default_port = DEFAULT_PORT
+    for api_name, (attr, config) in api_methods(cls, "legacy").items():
+        _add_api(svc, api_name, getattr(runner, attr), config)
+    return svc
+
+
+def _add_api(svc: Any, api_name: str, method: Any, config: APIConfig) -> None:
+    """One 1.x API forwarding to the runner method; ``batch=True`` adapters merge by rows or by items."""
+    from bentotui.adapters import JsonOutput
+
+    adapter = config.input
+    output = config.output or JsonOutput()
+    by_items = config.batch and not adapter.BATCH_BY_ROWS
+
+    async def handler(value: Any) -> Any:
+        if by_items:
+            return (await method.async_run([value]))[0]
+        return await method.async_run(value)
+
+    handler.__name__ = api_name
+    svc.api(
+        input=adapter.descriptor, output=output.descriptor, route=config.route, name=api_name, doc=config.doc
+    )(handler)
