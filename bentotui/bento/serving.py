@@ -1,0 +1,113 @@
+"""Serving a bento: ``bentotui serve NAME[:VERSION]`` or ``bentotui serve PATH/TO/BENTO``.
+
+The bento's ``src/`` is the working folder (the server imports the service from there and runner
+workers get it on their path).  The models the bento carries in ``models/`` are imported into the
+local model store when the store lacks them -- through the store's own archive import, so their
+checksums are verified on the way and a half-imported model is never visible.  Serving code then
+finds them with the ordinary ``bentotui.models.get(tag)``, exactly as when the service was built.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bentotui.exceptions import Conflict, InvalidArgument, NotFound
+from bentotui.store.item_store import Item
+from bentotui.store.tags import Tag
+
+
+@dataclass
+class BentoTarget:
+    """What serving a bento needs: the service, where it runs from, and its default port."""
+
+    service: Any
+    working_dir: Path
+    default_port: int
+    bento: Item
+
+
+def find_bento(target: str, cwd: Path | None = None) -> Item | None:
+    """The bento a serve TARGET names (a folder with ``bento.yaml`` or a tag), or None."""
+    from bentotui.bentos import MANIFEST, bento_store
+
+    store = bento_store()
+    folder = Path(cwd or Path.cwd(), target).expanduser()
+    if (folder / MANIFEST).is_file():
+        manifest = store.read_manifest(folder.resolve())
+        return Item(Tag(manifest["name"], manifest["version"]), folder.resolve(), manifest)
+    try:
+        # BentoML 0.x users type the class name: ``IrisClassifier:latest`` is ``irisclassifier``
+        tag = Tag.parse(target.lower())
+    except InvalidArgument:
+        return None
+    try:
+        return store.get(tag)
+    except NotFound:
+        return None
+
+
+def load_bento_service(target: str, cwd: Path | None = None) -> BentoTarget:
+    """Import a bento's service (its models made available first); NotFound if no such bento."""
+    bento = find_bento(target, cwd)
+    if bento is None:
+        raise NotFound(f"no bento {target!r} (neither a bento folder nor a tag in the store)")
+    return _load(bento)
+
+
+def _load(bento: Item) -> BentoTarget:
+    from bentotui.server.loader import load_target
+
+    ensure_models(bento)
+    working_dir = bento.path / "src"
+    service = load_target(bento.manifest["service"], working_dir)
+    port = int(bento.manifest.get("default_port") or 3000)
+    return BentoTarget(service=service, working_dir=working_dir, default_port=port, bento=bento)
+
+
+def resolve(target: str, working_dir: Path) -> Any:
+    """TARGET resolver for ``bentotui.server.loader``: a bento's Service, or None if not a bento.
+
+    The service carries ``working_dir`` (the bento's ``src/``) and ``default_port`` attributes,
+    which the server uses in place of ``--working-dir`` and as the port when ``--port`` is not given.
+    """
+    bento = find_bento(target, working_dir)
+    if bento is None:
+        return None
+    loaded = _load(bento)
+    loaded.service.working_dir = loaded.working_dir
+    loaded.service.default_port = loaded.default_port
+    return loaded.service
+
+
+def ensure_models(bento: Item) -> list[Tag]:
+    """Import the bento's models that the local store lacks; returns the tags imported."""
+    from bentotui.store.models import ModelStore
+
+    store = ModelStore()
+    imported = []
+    for entry in bento.manifest.get("models") or []:
+        tag = Tag.parse(entry["tag"])
+        try:
+            store.get(tag)
+            continue
+        except NotFound:
+            pass
+        folder = bento.path / "models" / tag.name / tag.version
+        if not folder.is_dir():
+            raise NotFound(f"bento {bento.tag} lists model {tag} but does not carry it, and the store lacks it")
+        with tempfile.TemporaryDirectory(prefix="bentotui-model-") as tmp:
+            archive = Path(tmp) / "model.bentomodel"
+            with tarfile.open(archive, "w") as tar:
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file():
+                        tar.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
+            try:
+                store.import_(archive)
+            except Conflict:
+                pass  # another server of this bento imported it meanwhile
+        imported.append(tag)
+    return imported

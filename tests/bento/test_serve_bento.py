@@ -1,0 +1,67 @@
+"""``bentotui serve TAG`` and ``bentotui serve PATH/TO/BENTO``: real server processes over HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+import bentotui.models
+from bentotui.bento.serving import ensure_models, find_bento, load_bento_service
+from bentotui.exceptions import NotFound
+from tests.bento.conftest import IRIS_ROWS
+from tests.helpers.server import serve
+
+
+def classify(url: str) -> list[int]:
+    response = httpx.post(url + "/classify", json=IRIS_ROWS, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_serve_by_tag(tmp_path: Path, iris_bento, iris_model) -> None:
+    """Served from the bento's src/ (not the cwd) with the bento's model, even once the store lost it."""
+    bentotui.models.delete(iris_model.tag)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with serve(str(iris_bento.tag), cwd=elsewhere) as server:
+        assert classify(server.url) == [0, 2]
+        assert server.run.port != 0
+    assert bentotui.models.get(iris_model.tag).tag == iris_model.tag
+
+
+def test_serve_by_path(tmp_path: Path, iris_bento) -> None:
+    copy = tmp_path / "copied-bento"
+    shutil.copytree(iris_bento.path, copy)
+    with serve(str(copy), cwd=tmp_path) as server:
+        assert classify(server.url) == [0, 2]
+
+
+def test_load_bento_service(iris_bento) -> None:
+    loaded = load_bento_service(f"{iris_bento.tag.name}:latest")
+    assert loaded.working_dir == iris_bento.path / "src"
+    assert loaded.default_port == 3000
+    assert list(loaded.service.apis) == ["classify"]
+
+
+def test_class_name_spelling_finds_the_bento(iris_bento) -> None:
+    """0.x users type ``IrisClassifier:latest`` for the bento ``irisclassifier``."""
+    assert find_bento("Iris_Classifier:latest").tag == iris_bento.tag
+
+
+def test_not_a_bento() -> None:
+    assert find_bento("service:svc") is None
+    assert find_bento("Not A Tag!") is None
+    with pytest.raises(NotFound, match="no bento 'nosuch:latest'"):
+        load_bento_service("nosuch:latest")
+
+
+def test_missing_model_in_bento(tmp_path: Path, iris_bento, iris_model) -> None:
+    bentotui.models.delete(iris_model.tag)
+    copy = tmp_path / "broken"
+    shutil.copytree(iris_bento.path, copy)
+    shutil.rmtree(copy / "models")
+    with pytest.raises(NotFound, match="does not carry it"):
+        ensure_models(find_bento(str(copy)))
