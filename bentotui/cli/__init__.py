@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from bentotui import __version__
 from bentotui.cli import _commands
@@ -66,12 +66,12 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _print_error(exc.message)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _print_error("aborted")
         sys.exit(1)
-    except click.ClickException as exc:
+    except TyperException as exc:  # usage errors: typer 0.29+ raises its own click exceptions
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -135,15 +135,6 @@ def test_readme(iris_bento) -> None:
     assert "POST /classify" in (iris_bento.path / "README.md").read_text()
 
 
-def _store_takes_versions() -> bool:
-    import inspect
-
-    from bentotui.store.item_store import ItemStore
-
-    return "version" in inspect.signature(ItemStore.create).parameters
-
-
-@pytest.mark.xfail(not _store_takes_versions(), reason="needs ItemStore.create(name, version=...)", strict=True)
 def test_explicit_version(iris_project: Path) -> None:
     bento = build_from_bentofile(iris_project / "bentofile.yaml", version="v1")
     assert str(bento.tag) == "iris_classifier:v1"

@@ -1,0 +1,704 @@
+"""The generic versioned store behind models (``model.yaml``) and bentos (``bento.yaml``).
+
+Layout: ``<root>/<name>/<version>/`` holds the item's files and its manifest, a YAML mapping with
+``name``, ``version``, ``creation_time``, the caller's fields, and ``files`` (every file's path,
+size and sha256) plus ``size_bytes``.
+
+Nothing is ever half-written: a new item is filled in a temporary folder ``<root>/.tmp-*``, its
+manifest is written and fsync'd last, and the folder is renamed into place in one step.  Each
+temporary folder has a lock file (``.tmp-*.lock``) that its writer holds for as long as it works;
+the kernel drops the lock when the writer dies, so a sweep can tell a crashed writer's leftovers
+from a slow writer in another process exactly, without guessing from ages.
+
+Archives (``.bentomodel`` / ``.bento``) are plain tar files: the manifest, then the listed files.
+Import treats them as hostile until proven otherwise: only regular files and folders with relative
+paths inside the archive, each file exactly as the manifest says (size and sha256), no extra files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING, Any
+
+from bentotui.exceptions import (
+    BentotuiError,
+    Conflict,
+    ImportRejected,
+    InvalidArgument,
+    NotFound,
+    StoreCorrupted,
+)
+from bentotui.store import versions
+from bentotui.store.tags import Tag
+
+if TYPE_CHECKING:
+    import tarfile
+
+TMP_PREFIX = ".tmp-"
+TRASH_PREFIX = ".trash-"
+LOCK_SUFFIX = ".lock"
+STORE_LOCK = ".store.lock"
+#: manifests as parsed by the last full listing, keyed by ``name/version`` with the manifest's
+#: (mtime_ns, size, inode): listing re-parses only what changed, because parsing 1,000 YAML files
+#: alone takes about 0.2 s.  It is only a cache: unreadable means empty, and it is never trusted
+#: for an entry whose manifest stamp differs.
+LIST_CACHE = ".list-cache.json"
+#: a ``.tmp-*`` file (a lock without its folder, a listing-cache temporary) is only an orphan once
+#: it is this old: a writer takes its lock a moment before it makes its folder, so a fresh lock may
+#: belong to a writer that is starting.
+ORPHAN_FILE_AGE_S = 3600
+CHUNK = 1 << 20
+COMMIT_ATTEMPTS = 20
+#: errors of this machine, not of the archive
+_ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
+RESERVED_KEYS = ("name", "version", "creation_time", "files", "size_bytes")
+
+
+#: called with (bytes done, bytes in all) while exporting or importing
+Progress = Callable[[int, int], None]
+#: extra checks a store applies to each manifest (raise StoreCorrupted)
+Validator = Callable[[dict[str, Any], Path], None]
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML as the store writes it: block style, keys in insertion order."""
+    import yaml  # here and in read_manifest: a listing served from LIST_CACHE never needs it
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+@dataclass
+class Item:
+    """One stored version: its resolved tag, folder and parsed manifest."""
+
+    tag: Tag
+    path: Path
+    manifest: dict[str, Any]
+
+
+@dataclass
+class Draft:
+    """A save in progress: fill ``path`` and set ``info`` (extra manifest fields).
+
+    ``item`` is set once the ``with`` block has committed the draft.
+    """
+
+    name: str
+    path: Path
+    info: dict[str, Any] = field(default_factory=dict)
+    item: Item | None = None
+
+
+class ItemStore:
+    """Versioned items under ``root`` with manifest file ``manifest`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        root: Path,
+        manifest: str,
+        *,
+        kind: str = "item",
+        archive_suffix: str = ".tar",
+        validate_import: Validator | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.manifest = manifest
+        self.kind = kind
+        self.archive_suffix = archive_suffix
+        #: the kind's own checks of an archive's manifest before it is committed (on reads the
+        #: caller checks: the model store turns every manifest into a ModelInfo anyway)
+        self._validate_import = validate_import
+
+    # ------------------------------------------------------------------ reading
+
+    def read_manifest(self, folder: Path, expect: Tag | None = None) -> dict[str, Any]:
+        """Parse and check ``folder``'s manifest; ``expect`` is the tag its folder names."""
+        import yaml
+
+        file = folder / self.manifest
+        try:
+            text = file.read_bytes()
+        except FileNotFoundError:
+            raise StoreCorrupted(f"{file} is missing") from None
+        except OSError as exc:
+            raise StoreCorrupted(f"cannot read {file}: {exc.strerror}") from None
+        try:
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+            raise StoreCorrupted(f"{file} is not valid YAML: {problem}") from None
+        if not isinstance(data, dict):
+            raise StoreCorrupted(f"{file} is not a YAML mapping")
+        missing = [key for key in RESERVED_KEYS if key not in data]
+        if missing:
+            raise StoreCorrupted(f"{file} lacks {', '.join(missing)}")
+        try:
+            tag = Tag(data["name"], data["version"])
+        except InvalidArgument as exc:
+            raise StoreCorrupted(f"{file}: {exc.message}") from None
+        if tag.is_latest:
+            raise StoreCorrupted(f"{file}: 'latest' is not a version")
+        if expect is not None and tag != expect:
+            raise StoreCorrupted(f"{file} names {tag}, but lives in the folder of {expect}")
+        files = data["files"]
+        if not isinstance(files, list) or not all(
+            isinstance(f, dict)
+            and isinstance(f.get("path"), str)
+            and isinstance(f.get("size"), int)
+            and isinstance(f.get("sha256"), str)
+            for f in files
+        ):
+            raise StoreCorrupted(f"{file}: 'files' must be a list of {{path, size, sha256}}")
+        return data
+
+    def resolve(self, tag: str | Tag) -> tuple[Tag, Path]:
+        """The concrete tag and folder of ``tag`` (newest version for ``latest``), without reading it."""
+        tag = Tag.parse(tag)
+        if tag.is_latest:
+            found = self._versions(tag.name)
+            if not found:
+                raise NotFound(f"{self.kind} {tag.name!r} not found")
+            tag = tag.with_version(max(found))
+        folder = self.root / tag.name / tag.version
+        if not folder.is_dir():
+            raise NotFound(f"{self.kind} {str(tag)!r} not found")
+        return tag, folder
+
+    def _versions(self, name: str) -> list[str]:
+        try:
+            with os.scandir(self.root / name) as entries:
+                return [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def get(self, tag: str | Tag) -> Item:
+        """The item ``tag`` names; NotFound if absent, StoreCorrupted if its manifest is bad."""
+        tag, folder = self.resolve(tag)
+        return Item(tag, folder, self.read_manifest(folder, expect=tag))
+
+    def scan(self, name: str | None = None) -> tuple[list[Item], list[StoreCorrupted]]:
+        """Every item (of ``name``), newest first, plus the entries that could not be read.
+
+        Listing never hashes files, and it re-reads a manifest only when the manifest changed
+        since the last full listing (see :data:`LIST_CACHE`), so it stays fast for thousands of
+        items.  A bad entry is reported, not fatal.
+        """
+        self.sweep()
+        if name is not None:
+            Tag(name)
+            names = [name]
+        else:
+            try:
+                with os.scandir(self.root) as entries:
+                    names = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
+            except FileNotFoundError:
+                names = []
+        cache = self._load_list_cache()
+        seen: dict[str, list[Any]] = {}
+        items: list[Item] = []
+        problems: list[StoreCorrupted] = []
+        for item_name in names:
+            for version in self._versions(item_name):
+                folder = self.root / item_name / version
+                key = f"{item_name}/{version}"
+                try:
+                    tag = Tag(item_name, version)
+                    stamp = _stamp(folder / self.manifest)
+                    cached = cache.get(key)
+                    if stamp is not None and cached and cached[0] == stamp:
+                        manifest = cached[1]
+                    else:
+                        manifest = self.read_manifest(folder, expect=tag)
+                except InvalidArgument as exc:
+                    problems.append(StoreCorrupted(f"{folder}: {exc.message}"))
+                    continue
+                except StoreCorrupted as exc:
+                    problems.append(exc)
+                    continue
+                seen[key] = [stamp, manifest]
+                items.append(Item(tag, folder, manifest))
+        if name is None and seen != cache:
+            self._save_list_cache(seen)
+        items.sort(key=lambda item: (str(item.manifest["creation_time"]), item.tag.version), reverse=True)
+        return items, problems
+
+    def _load_list_cache(self) -> dict[str, list[Any]]:
+        try:
+            data = json.loads((self.root / LIST_CACHE).read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _save_list_cache(self, entries: dict[str, list[Any]]) -> None:
+        """Best effort: a cache that cannot be written (or holds non-JSON data) is just skipped."""
+        tmp = self.root / f"{TMP_PREFIX}cache-{os.getpid()}-{secrets.token_hex(4)}.json"
+        try:
+            tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, self.root / LIST_CACHE)
+        except (OSError, TypeError, ValueError):
+            tmp.unlink(missing_ok=True)
+
+    def verify(self, tag: str | Tag) -> Item:
+        """Like :meth:`get`, and also check every file's size and sha256 (StoreCorrupted if not)."""
+        item = self.get(tag)
+        listed = {entry["path"] for entry in item.manifest["files"]}
+        present = {rel for rel, _ in _walk_files(item.path, skip=self.manifest)}
+        if present != listed:
+            odd = sorted(present ^ listed)[0]
+            raise StoreCorrupted(f"{self.kind} {item.tag}: file {odd!r} is missing or not in {self.manifest}")
+        for entry in item.manifest["files"]:
+            size, digest = _hash_file(item.path / entry["path"])
+            if (size, digest) != (entry["size"], entry["sha256"]):
+                raise StoreCorrupted(f"{self.kind} {item.tag}: checksum mismatch for {entry['path']!r}")
+        return item
+
+    # ------------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def create(self, name: str, version: str | None = None) -> Iterator[Draft]:
+        """Yield a :class:`Draft` to fill; on a clean exit it becomes ``<name>/<version>/``.
+
+        Without ``version`` a new one is generated; an explicit one (``bentotui build --version``)
+        must be free, else :class:`Conflict` before anything is written.
+        """
+        Tag(name, version)
+        if version == "latest":
+            raise InvalidArgument("version 'latest' is reserved: it always means the newest version")
+        if version is not None and (self.root / name / version).exists():
+            raise Conflict(f"{self.kind} '{name}:{version}' already exists")
+        self.sweep()
+        with self._temp_folder() as tmp:
+            draft = Draft(name, tmp)
+            yield draft
+            draft.item = self._commit_new(draft, version)
+
+    def _commit_new(self, draft: Draft, fixed_version: str | None = None) -> Item:
+        clash = set(draft.info) & set(RESERVED_KEYS)
+        if clash:
+            raise InvalidArgument(f"draft info may not set {', '.join(sorted(clash))}")
+        files = _manifest_files(draft.path, self.manifest)
+        for _ in range(1 if fixed_version else COMMIT_ATTEMPTS):
+            version = fixed_version or versions.new_version()
+            created = (None if fixed_version else versions.version_time(version)) or datetime.now(timezone.utc)
+            manifest = {
+                "name": draft.name,
+                "version": version,
+                "creation_time": created.isoformat(),
+                **draft.info,
+                "files": files,
+                "size_bytes": sum(f["size"] for f in files),
+            }
+            _write_synced(draft.path / self.manifest, dump_yaml(manifest))
+            target = self.root / draft.name / version
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(draft.path, target)
+            except FileNotFoundError:
+                continue  # a concurrent delete removed the (empty) name folder: make it again
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    if fixed_version:
+                        raise Conflict(f"{self.kind} '{draft.name}:{version}' already exists") from None
+                    continue  # same version from another process: draw a new one
+                raise
+            _fsync_dir(target.parent)
+            return Item(Tag(draft.name, version), target, manifest)
+        raise BentotuiError(
+            f"could not store {self.kind} {draft.name!r}: no free version after {COMMIT_ATTEMPTS} tries"
+        )
+
+    def delete(self, tag: str | Tag) -> Tag:
+        """Remove one version (even one with a corrupt manifest); returns the concrete tag."""
+        tag, folder = self.resolve(tag)
+        with self._store_lock():
+            trash = self.root / f"{TRASH_PREFIX}{secrets.token_hex(8)}"
+            try:
+                os.rename(folder, trash)
+            except FileNotFoundError:
+                raise NotFound(f"{self.kind} {str(tag)!r} not found") from None
+            shutil.rmtree(trash, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()  # only succeeds when that was the last version
+        return tag
+
+    # ------------------------------------------------------------------ archives
+
+    def export(
+        self, tag: str | Tag, dest: Path, *, force: bool = False, progress: Progress | None = None
+    ) -> Path:
+        """Write ``tag`` as one archive file; ``dest`` may be a folder. Returns the file written.
+
+        The files are re-hashed while they are archived, so a damaged item is never exported.
+        """
+        item = self.get(tag)
+        dest = Path(dest).expanduser()
+        if dest.is_dir():
+            dest = dest / f"{item.tag.name}-{item.tag.version}{self.archive_suffix}"
+        elif not dest.suffix:
+            dest = dest.with_name(dest.name + self.archive_suffix)
+        if dest.exists() and not force:
+            raise Conflict(f"{dest} already exists (use --force to overwrite it)")
+        if not dest.parent.is_dir():
+            raise NotFound(f"folder {dest.parent} does not exist")
+        total = int(item.manifest["size_bytes"])
+        done = 0
+        tmp = dest.with_name(f".{dest.name}{TMP_PREFIX}{secrets.token_hex(4)}")
+        import tarfile  # only archives need it
+
+        try:
+            with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+                _add_bytes(tar, self.manifest, dump_yaml(item.manifest).encode())
+                for entry in item.manifest["files"]:
+                    path = item.path / entry["path"]
+                    reader = _HashingReader(path)
+                    try:
+                        info = tarfile.TarInfo(entry["path"])
+                        info.size = entry["size"]
+                        info.mode = 0o644
+                        info.mtime = int(time.time())
+                        if os.path.getsize(path) != entry["size"]:
+                            raise StoreCorrupted(
+                                f"{self.kind} {item.tag}: size mismatch for {entry['path']!r}"
+                            )
+                        tar.addfile(info, reader)
+                    finally:
+                        reader.close()
+                    if reader.hexdigest() != entry["sha256"]:
+                        raise StoreCorrupted(
+                            f"{self.kind} {item.tag}: checksum mismatch for {entry['path']!r}"
+                        )
+                    done += entry["size"]
+                    if progress:
+                        progress(done, total)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        except FileNotFoundError as exc:
+            raise StoreCorrupted(f"{self.kind} {item.tag}: file {exc.filename} is missing") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return dest
+
+    def import_(self, archive: Path, *, force: bool = False, progress: Progress | None = None) -> Item:
+        """Add the item in ``archive``; ImportRejected for anything but a sound archive of ours.
+
+        Conflict when its tag exists, unless ``force`` (then the old version is replaced in one
+        rename; it is put back if the replacement fails).
+        """
+        archive = Path(archive).expanduser()
+        if not archive.exists():
+            raise NotFound(f"archive {archive} does not exist")
+        if not archive.is_file():
+            raise ImportRejected(f"{archive} is not an archive file")
+        self.sweep()
+        with self._temp_folder() as tmp:
+            written = self._extract(archive, tmp, progress)
+            manifest_path = tmp / self.manifest
+            if self.manifest not in written:
+                raise ImportRejected(f"{archive} is not a bentotui {self.kind} archive: no {self.manifest}")
+            try:
+                manifest = self.read_manifest(tmp)
+                if self._validate_import is not None:
+                    self._validate_import(manifest, manifest_path)
+            except StoreCorrupted as exc:
+                raise ImportRejected(
+                    f"{archive}: {exc.message.replace(str(manifest_path), self.manifest)}"
+                ) from None
+            listed = {entry["path"]: entry for entry in manifest["files"]}
+            for rel, (size, digest) in written.items():
+                if rel == self.manifest:
+                    continue
+                entry = listed.get(rel)
+                if entry is None:
+                    raise ImportRejected(f"{archive}: {rel!r} is not listed in {self.manifest}")
+                if (size, digest) != (entry["size"], entry["sha256"]):
+                    raise ImportRejected(f"{archive}: checksum mismatch for {rel!r}")
+            absent = sorted(set(listed) - set(written))
+            if absent:
+                raise ImportRejected(f"{archive}: {absent[0]!r} is listed in {self.manifest} but missing")
+            tag = Tag(manifest["name"], manifest["version"])
+            return Item(tag, self._commit_import(tmp, tag, force), manifest)
+
+    def _extract(self, archive: Path, tmp: Path, progress: Progress | None) -> dict[str, tuple[int, str]]:
+        """Write the archive's regular files under ``tmp``; returns ``{path: (size, sha256)}``."""
+        import tarfile
+
+        total = archive.stat().st_size
+        written: dict[str, tuple[int, str]] = {}
+        with open(archive, "rb") as raw:
+            try:
+                tar = tarfile.open(fileobj=raw, mode="r:*")
+            except tarfile.TarError:
+                raise ImportRejected(
+                    f"{archive} is not a bentotui {self.kind} archive (not a tar file)"
+                ) from None
+            try:
+                with tar:
+                    for member in tar:
+                        rel = _safe_member_path(member, archive)
+                        target = tmp.joinpath(*PurePosixPath(rel).parts)
+                        if member.isdir():
+                            target.mkdir(parents=True, exist_ok=True)
+                            continue
+                        if rel in written:
+                            raise ImportRejected(f"{archive}: {rel!r} appears twice")
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        source = tar.extractfile(member)
+                        assert source is not None  # regular file, checked above
+                        written[rel] = _copy_hashed(source, target)
+                        if progress:
+                            progress(raw.tell(), total)
+            except OSError as exc:
+                if exc.errno in _ENVIRONMENT_ERRNOS:
+                    raise BentotuiError(f"cannot import {archive}: {exc.strerror}") from None
+                raise ImportRejected(f"{archive} is truncated or corrupt ({_one_line(exc)})") from None
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise ImportRejected(f"{archive} is truncated or corrupt ({_one_line(exc)})") from None
+        return written
+
+    def _commit_import(self, tmp: Path, tag: Tag, force: bool) -> Path:
+        target = self.root / tag.name / tag.version
+        with self._store_lock():
+            if target.exists() and not force:
+                raise Conflict(f"{self.kind} {str(tag)!r} already exists (use --force to replace it)")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            trash = self.root / f"{TRASH_PREFIX}{secrets.token_hex(8)}"
+            replaced = target.exists()
+            if replaced:
+                os.rename(target, trash)
+            try:
+                os.rename(tmp, target)
+            except BaseException:
+                if replaced:
+                    os.rename(trash, target)
+                raise
+            _fsync_dir(target.parent)
+            shutil.rmtree(trash, ignore_errors=True)
+        return target
+
+    # ------------------------------------------------------------------ temporaries
+
+    @contextlib.contextmanager
+    def _temp_folder(self) -> Iterator[Path]:
+        """A fresh ``.tmp-*`` folder whose lock this process holds until the block ends."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+        lock = _file_lock(str(path) + LOCK_SUFFIX, timeout=10)
+        with lock:  # taken before the folder exists, so a sweep never sees an unlocked live draft
+            try:
+                path.mkdir()
+                yield path
+            finally:
+                shutil.rmtree(path, ignore_errors=True)
+                Path(lock.lock_file).unlink(missing_ok=True)  # while still held: see sweep()
+
+    @contextlib.contextmanager
+    def _store_lock(self) -> Iterator[None]:
+        """Serialises deletes and imports (they swap folders); plain saves never need it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _file_lock(self.root / STORE_LOCK, timeout=60):
+            yield
+
+    def sweep(self) -> list[str]:
+        """Remove temporaries of writers that died; returns the names removed."""
+        removed: list[str] = []
+        try:
+            with os.scandir(self.root) as entries:
+                stray = [e for e in entries if e.name.startswith((TMP_PREFIX, TRASH_PREFIX))]
+        except FileNotFoundError:
+            return removed
+        names = {e.name for e in stray}
+        now = time.time()
+        for entry in stray:
+            if entry.name.startswith(TRASH_PREFIX):
+                # left by a delete or forced import that crashed mid-way; take the store lock so a
+                # forced import that may still put its trash back is never raced
+                with _lock_if_free(self.root / STORE_LOCK) as free:
+                    if free:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                        removed.append(entry.name)
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                lock_path, folder = Path(entry.path + LOCK_SUFFIX), Path(entry.path)
+            else:
+                # a lock whose folder is gone, or a listing-cache temporary: orphans once old
+                try:
+                    age = now - entry.stat(follow_symlinks=False).st_mtime
+                except OSError:
+                    continue  # released and removed since the scan
+                if age < ORPHAN_FILE_AGE_S or entry.name.removesuffix(LOCK_SUFFIX) in names:
+                    continue
+                if not entry.name.endswith(LOCK_SUFFIX):
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed.append(entry.name)
+                    continue
+                lock_path, folder = Path(entry.path), None
+            with _lock_if_free(lock_path) as free:
+                if free:  # else its writer is alive
+                    if folder is not None:
+                        shutil.rmtree(folder, ignore_errors=True)
+                    lock_path.unlink(missing_ok=True)  # while held: see _temp_folder
+                    removed.append(entry.name)
+        return removed
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _walk_files(folder: Path, *, skip: str) -> Iterator[tuple[str, Path]]:
+    """``(relative posix path, path)`` of every file under ``folder`` except the top-level ``skip``."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
+            path = Path(dirpath, name)
+            rel = path.relative_to(folder).as_posix()
+            if rel != skip:
+                yield rel, path
+
+
+def _manifest_files(folder: Path, manifest: str) -> list[dict[str, Any]]:
+    """Size and sha256 of every file in a draft (fsync'd on the way, so the rename publishes data)."""
+    if (folder / manifest).exists():
+        raise InvalidArgument(f"{manifest} is written by the store; do not create it in the draft")
+    files = []
+    for rel, path in _walk_files(folder, skip=manifest):
+        if path.is_symlink() or not path.is_file():
+            raise InvalidArgument(f"{rel!r} is not a regular file; the store keeps regular files only")
+        size, digest = _hash_file(path, sync=True)
+        files.append({"path": rel, "size": size, "sha256": digest})
+    return sorted(files, key=lambda f: f["path"])
+
+
+def _file_lock(path: str | Path, timeout: float) -> Any:
+    """A ``filelock.FileLock``, imported here: listing needs one only when there is litter."""
+    from filelock import FileLock
+
+    return FileLock(str(path), timeout=timeout)
+
+
+@contextlib.contextmanager
+def _lock_if_free(path: Path) -> Iterator[bool]:
+    """Hold the lock at ``path`` for the block if nobody else holds it; yields whether it does."""
+    from filelock import Timeout
+
+    lock = _file_lock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _hash_file(path: Path, *, sync: bool = False) -> tuple[int, str]:
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        if sync:
+            os.fsync(fh.fileno())
+        return fh.tell(), digest
+
+
+def _copy_hashed(source: IO[bytes], target: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "xb") as out:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return size, digest.hexdigest()
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _safe_member_path(member: tarfile.TarInfo, archive: Path) -> str:
+    """The member's normalised relative path, or ImportRejected for anything that could escape."""
+    name = member.name
+    if not (member.isfile() or member.isdir()):
+        kind = (
+            "a symlink" if member.issym() else "a hard link" if member.islnk() else "a device or special file"
+        )
+        raise ImportRejected(f"{archive}: {name!r} is {kind}; archives may hold regular files only")
+    if name.startswith("/") or "\\" in name:
+        raise ImportRejected(f"{archive}: {name!r} is an absolute path")
+    parts = [p for p in PurePosixPath(name).parts if p != "."]
+    if ".." in parts:
+        raise ImportRejected(f"{archive}: {name!r} points outside the archive")
+    if not parts:
+        if member.isdir():
+            return "."
+        raise ImportRejected(f"{archive}: an entry has an empty name")
+    return "/".join(parts)
+
+
+class _HashingReader:
+    """A file reader that hashes what tarfile reads from it (export checks while it copies)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        self._digest.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        self._fh.close()

@@ -1,0 +1,379 @@
+"""The model store: ``models/<name>/<version>/`` with a ``model.yaml`` manifest.
+
+This module knows nothing about any ML library.  A framework module (``bentotui.frameworks.x``)
+writes its files into a :class:`ModelDraft`; loading and runner creation are dispatched back to the
+framework named in ``model.yaml`` (``module``), which is imported only when it is needed.  Listing
+builds light :class:`ModelInfo` dataclasses straight from the YAML so that ``bentotui models list``
+stays fast with thousands of models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import logging
+import pickle
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from bentotui import __version__, paths
+from bentotui.exceptions import InvalidArgument, NotFound, StoreCorrupted
+from bentotui.store.item_store import Item, ItemStore, Progress, dump_yaml
+from bentotui.store.tags import Tag
+
+if TYPE_CHECKING:
+    from bentotui.runner.runner import Runner
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "model.yaml"
+ARCHIVE_SUFFIX = ".bentomodel"
+CUSTOM_OBJECTS_FILE = "custom_objects.pkl"
+
+#: ``module`` recorded in model.yaml -> the framework module that saves/loads/serves it
+FRAMEWORKS: dict[str, str] = {
+    "bentotui.sklearn": "bentotui.frameworks.sklearn",
+    "bentotui.pytorch": "bentotui.frameworks.pytorch",
+    "bentotui.transformers": "bentotui.frameworks.transformers",
+    "bentotui.picklable_model": "bentotui.frameworks.picklable_model",
+}
+
+
+def framework_module(module: str) -> ModuleType:
+    """Import the framework module that handles models saved by ``module``."""
+    try:
+        target = FRAMEWORKS[module]
+    except KeyError:
+        raise NotFound(f"no framework module for {module!r}; known: {', '.join(FRAMEWORKS)}") from None
+    return importlib.import_module(target)
+
+
+@dataclass
+class ModelInfo:
+    """What ``model.yaml`` says about a model (see docs/architecture.md, "Store")."""
+
+    name: str
+    version: str
+    module: str
+    framework: str
+    framework_version: str
+    python_version: str
+    bentotui_version: str
+    creation_time: datetime
+    labels: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    signatures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    size_bytes: int = 0
+
+    @classmethod
+    def from_manifest(cls, data: Mapping[str, Any], source: Path | str) -> ModelInfo:
+        """Build from a parsed ``model.yaml``; StoreCorrupted naming ``source`` and the field if bad."""
+
+        def bad(key: str, expected: str) -> StoreCorrupted:
+            return StoreCorrupted(f"{source}: field {key!r} must be {expected}, got {data.get(key)!r}")
+
+        values: dict[str, Any] = {}
+        for key in ("name", "version", "module", "framework", "framework_version", "python_version"):
+            if not isinstance(data.get(key), str):
+                raise bad(key, "a string")
+            values[key] = data[key]
+        values["bentotui_version"] = str(data.get("bentotui_version", ""))
+        try:
+            created = datetime.fromisoformat(str(data.get("creation_time")))
+        except ValueError:
+            raise bad("creation_time", "an ISO 8601 time") from None
+        if created.tzinfo is None:
+            raise bad("creation_time", "an ISO 8601 time with a UTC offset")
+        values["creation_time"] = created
+        for key in ("labels", "metadata", "signatures", "options"):
+            value = data.get(key) or {}
+            if not isinstance(value, dict):
+                raise bad(key, "a mapping")
+            values[key] = value
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in values["labels"].items()):
+            raise bad("labels", "a mapping of strings to strings")
+        if not all(isinstance(v, dict) for v in values["signatures"].values()):
+            raise bad("signatures", "a mapping of method names to mappings")
+        if not isinstance(data.get("size_bytes"), int):
+            raise bad("size_bytes", "an integer")
+        values["files"] = data["files"]
+        values["size_bytes"] = data["size_bytes"]
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data in ``model.yaml`` order, with the time as ISO text (for YAML/JSON output)."""
+        data = asdict(self)
+        data["creation_time"] = self.creation_time.isoformat()
+        return data
+
+
+def _validate_manifest(data: dict[str, Any], source: Path) -> None:
+    ModelInfo.from_manifest(data, source)
+
+
+class Model:
+    """A stored model: ``tag``, ``path`` (its folder), ``info`` (its ``model.yaml``)."""
+
+    def __init__(self, tag: Tag, path: Path, info: ModelInfo) -> None:
+        self.tag = tag
+        self.path = path
+        self.info = info
+
+    @classmethod
+    def _from_item(cls, item: Item) -> Model:
+        return cls(item.tag, item.path, ModelInfo.from_manifest(item.manifest, item.path / MANIFEST))
+
+    @property
+    def creation_time(self) -> datetime:
+        return self.info.creation_time
+
+    def path_of(self, rel: str) -> Path:
+        """The path of ``rel`` inside the model folder (refuses paths that leave it)."""
+        path = (self.path / rel).resolve()
+        if not path.is_relative_to(self.path.resolve()):
+            raise InvalidArgument(f"{rel!r} is outside the folder of model {self.tag}")
+        return path
+
+    @functools.cached_property
+    def custom_objects(self) -> dict[str, Any]:
+        """The ``custom_objects`` given at save time, unpickled on first access ({} if none)."""
+        file = self.path / CUSTOM_OBJECTS_FILE
+        if not file.exists():
+            return {}
+        with open(file, "rb") as fh:
+            return pickle.load(fh)
+
+    def load_model(self, *args: Any, **kwargs: Any) -> Any:
+        """Load the saved object with the framework module that saved it."""
+        return framework_module(self.info.module).load_model(self, *args, **kwargs)
+
+    def to_runner(
+        self,
+        name: str | None = None,
+        max_batch_size: int | None = None,
+        max_latency_ms: int | None = None,
+        **runner_options: Any,
+    ) -> Runner:
+        """A runner that serves this model with its framework's runnable (batching per signature)."""
+        from bentotui.runner.runner import Runner
+
+        limits = {"max_batch_size": max_batch_size, "max_latency_ms": max_latency_ms}
+        return Runner(
+            framework_module(self.info.module).get_runnable(self),
+            name=name or self.tag.name,
+            runnable_init_params={"model_tag": str(self.tag)},
+            models=[self],
+            **{k: v for k, v in limits.items() if v is not None},
+            **runner_options,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other.tag == self.tag and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.path))
+
+    def __repr__(self) -> str:
+        return f"Model(tag={str(self.tag)!r}, path={str(self.path)!r})"
+
+
+@dataclass
+class ModelDraft:
+    """A model being saved: the framework writes its files under ``path``.
+
+    ``labels``, ``metadata``, ``options`` and ``signatures`` may still be changed inside the
+    ``with`` block; ``model`` is set once the block has committed the save.
+    """
+
+    name: str
+    path: Path
+    labels: dict[str, str]
+    metadata: dict[str, Any]
+    options: dict[str, Any]
+    signatures: dict[str, dict[str, Any]]
+    model: Model | None = None
+
+    def path_of(self, rel: str) -> Path:
+        return self.path / rel
+
+
+def normalize_signatures(signatures: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """``{method: {"batchable": bool, "batch_dim": int | [in, out], ...}}`` with defaults filled in."""
+    result: dict[str, dict[str, Any]] = {}
+    for method, sig in (signatures or {}).items():
+        if not isinstance(method, str) or not method.isidentifier():
+            raise InvalidArgument(f"invalid signature method name {method!r}")
+        if not isinstance(sig, Mapping):
+            raise InvalidArgument(f"signature of {method!r} must be a mapping, got {type(sig).__name__}")
+        entry = {"batchable": False, "batch_dim": 0, **sig}
+        if not isinstance(entry["batchable"], bool):
+            raise InvalidArgument(f"signature of {method!r}: batchable must be true or false")
+        dim = entry["batch_dim"]
+        if isinstance(dim, (tuple, list)) and len(dim) == 2 and all(_is_int(d) for d in dim):
+            entry["batch_dim"] = list(dim)  # (input dim, output dim), as BentoML allows
+        elif not _is_int(dim):
+            raise InvalidArgument(f"signature of {method!r}: batch_dim must be an integer or (in, out)")
+        result[method] = entry
+    return result
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_fields(labels: Mapping[str, Any], **fields: Any) -> None:
+    """Labels are str -> str; everything else must be plain YAML data (no numpy scalars etc.)."""
+    for key, value in labels.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidArgument(f"label {key!r}: labels map strings to strings, got {value!r}")
+    for key, value in fields.items():
+        try:  # model.yaml is YAML, but listings and `models get -o json` show it as JSON too
+            dump_yaml(value)
+            json.dumps(value)
+        except Exception as exc:  # the YAML representer raises several types
+            raise InvalidArgument(
+                f"{key} must be plain data (str, int, float, bool, list, dict): {exc}"
+            ) from None
+
+
+class ModelStore:
+    """The model store rooted at ``root`` (default: ``paths.models_dir()`` at each use)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
+
+    @property
+    def items(self) -> ItemStore:
+        return ItemStore(
+            self._root or paths.models_dir(),
+            MANIFEST,
+            kind="model",
+            archive_suffix=ARCHIVE_SUFFIX,
+            validate_import=_validate_manifest,
+        )
+
+    @contextlib.contextmanager
+    def create(
+        self,
+        name: str,
+        *,
+        module: str,
+        framework_version: str,
+        signatures: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        custom_objects: Mapping[str, Any] | None = None,
+    ) -> Iterator[ModelDraft]:
+        """Save a new version of ``name``: fill the yielded draft's ``path`` inside the block.
+
+        An exception inside the block leaves nothing behind; on success ``draft.model`` is set.
+        """
+        Tag(name)
+        draft_fields = {
+            "labels": dict(labels or {}),
+            "metadata": dict(metadata or {}),
+            "options": dict(options or {}),
+            "signatures": normalize_signatures(signatures),
+        }
+        _check_fields(**draft_fields)
+        with self.items.create(name) as item_draft:
+            draft = ModelDraft(name, item_draft.path, **draft_fields)
+            if custom_objects:
+                _pickle_custom_objects(dict(custom_objects), draft.path / CUSTOM_OBJECTS_FILE)
+            yield draft
+            draft.signatures = normalize_signatures(draft.signatures)
+            _check_fields(
+                draft.labels, metadata=draft.metadata, options=draft.options, signatures=draft.signatures
+            )
+            item_draft.info = {
+                "module": module,
+                "framework": module.rsplit(".", 1)[-1],
+                "framework_version": str(framework_version),
+                "python_version": ".".join(map(str, sys.version_info[:3])),
+                "bentotui_version": __version__,
+                "labels": draft.labels,
+                "metadata": draft.metadata,
+                "signatures": draft.signatures,
+                "options": draft.options,
+            }
+        assert item_draft.item is not None
+        draft.model = Model._from_item(item_draft.item)
+
+    def get(self, tag: str | Tag) -> Model:
+        """The model ``tag`` names (``name`` or ``name:latest`` for the newest)."""
+        return Model._from_item(self.items.get(tag))
+
+    def verify(self, tag: str | Tag) -> Model:
+        """:meth:`get` plus a check of every file's size and sha256."""
+        return Model._from_item(self.items.verify(tag))
+
+    def scan(
+        self, name: str | None = None, labels: Mapping[str, str] | None = None
+    ) -> tuple[list[Model], list[StoreCorrupted]]:
+        """Models (newest first) matching ``name`` (or ``name:version``) and all ``labels``,
+        plus the store entries that could not be read."""
+        problems: list[StoreCorrupted] = []
+        if name is not None and ":" in name:
+            try:
+                items = [self.items.get(name)]
+            except NotFound:
+                items = []
+            except StoreCorrupted as exc:
+                items, problems = [], [exc]
+        else:
+            items, problems = self.items.scan(name)
+        wanted = dict(labels or {})
+        found = []
+        for item in items:
+            try:
+                model = Model._from_item(item)
+            except StoreCorrupted as exc:
+                problems.append(exc)
+                continue
+            if all(model.info.labels.get(k) == v for k, v in wanted.items()):
+                found.append(model)
+        return found, problems
+
+    def list(self, name: str | None = None, labels: Mapping[str, str] | None = None) -> list[Model]:
+        """Like :meth:`scan`; unreadable entries are logged as warnings and skipped."""
+        found, problems = self.scan(name, labels)
+        for problem in problems:
+            log.warning("skipped a corrupt model: %s", problem)
+        return found
+
+    def delete(self, tag: str | Tag) -> Tag:
+        """Remove one version (works on corrupt entries too); returns the concrete tag."""
+        return self.items.delete(tag)
+
+    def export(
+        self, tag: str | Tag, path: Path | str, *, force: bool = False, progress: Progress | None = None
+    ) -> Path:
+        """Write a ``.bentomodel`` archive; returns its path."""
+        return self.items.export(tag, Path(path), force=force, progress=progress)
+
+    def import_(self, path: Path | str, *, force: bool = False, progress: Progress | None = None) -> Model:
+        """Add the model in a ``.bentomodel`` archive (checksums verified, hostile entries refused)."""
+        return Model._from_item(self.items.import_(Path(path), force=force, progress=progress))
+
+
+def _pickle_custom_objects(objects: dict[str, Any], file: Path) -> None:
+    """cloudpickle when installed (lambdas, local classes), plain pickle otherwise."""
+    try:
+        import cloudpickle as pickler
+    except ImportError:  # pragma: no cover - cloudpickle ships with the dev environment
+        pickler = pickle
+    try:
+        data = pickler.dumps(objects)
+    except Exception as exc:
+        raise InvalidArgument(f"custom_objects cannot be pickled: {exc}") from None
+    file.write_bytes(data)
