@@ -1,0 +1,170 @@
+"""The only module that calls the core from the TUI's workers.
+
+Every function here is blocking or async I/O that a worker runs; each returns plain data or
+raises :class:`~bentotui.exceptions.BentotuiError` with a message for the person.  The ML
+libraries are never imported: demo models are built by a ``bentotui demo`` subprocess and
+servers are ``bentotui serve`` subprocesses started through the runs registry.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bentotui._process import self_command
+from bentotui.exceptions import BentotuiError, InvalidArgument
+from bentotui.tui.request_view import ApiInfo, HistoryEntry, apis_from_openapi, response_view
+from bentotui.tui.stats import Scrape, parse_metrics
+from bentotui.tui.store_view import StoreRow, bento_row, model_row
+
+if TYPE_CHECKING:
+    import httpx
+
+MODEL_PREFIX = "--model "
+
+
+def load_store() -> list[StoreRow]:
+    """Models and (when the bento store exists in this build) bentos, flattened for the table."""
+    from bentotui import models
+
+    rows = [model_row(m) for m in models.list()]
+    try:
+        from bentotui import bentos
+    except ImportError:  # the bento store is optional: a build without it still browses models
+        return rows
+    return rows + [bento_row(b) for b in bentos.list()]
+
+
+def delete(row: StoreRow) -> None:
+    if row.kind == "model":
+        from bentotui import models
+
+        models.delete(row.tag)
+    else:
+        from bentotui import bentos
+
+        bentos.delete(row.tag)
+
+
+def export(row: StoreRow, path: str) -> str:
+    from bentotui import models
+
+    if row.kind != "model":
+        raise InvalidArgument("export from the TUI is for models; use `bentotui bentos export`")
+    return str(models.export_model(row.tag, Path(path).expanduser()))
+
+
+def import_model(path: str) -> str:
+    from bentotui import models
+
+    return str(models.import_model(Path(path).expanduser()).tag)
+
+
+def create_demo_models(timeout: float = 600.0) -> str:
+    """Run ``bentotui demo`` in a subprocess so this process never imports sklearn or torch."""
+    proc = subprocess.run(
+        [*self_command(), "demo"], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        raise BentotuiError(lines[-1] if lines else f"bentotui demo exited with code {proc.returncode}")
+    return "demo models created"
+
+
+def list_runs() -> list[Any]:
+    from bentotui import runs
+
+    return runs.list_runs()
+
+
+def start(target: str | None, model: str | None, port: int) -> Any:
+    from bentotui import runs
+
+    return runs.start_run(target, model=model, port=port)
+
+
+def stop(run_id: str) -> None:
+    from bentotui import runs
+
+    runs.stop_run(run_id)
+
+
+def restart(run: Any) -> Any:
+    """Stop a run and start the same target on the same port (and working directory)."""
+    from bentotui import runs
+
+    target, model = split_target(str(run.target))
+    if runs.is_alive(run):
+        runs.stop_run(run.id)
+    return runs.start_run(target, model=model, port=int(run.port), host=run.host, working_dir=run.working_dir)
+
+
+def split_target(target: str) -> tuple[str | None, str | None]:
+    """A registry target back into ``start_run``'s (target, model) pair."""
+    if target.startswith(MODEL_PREFIX):
+        return None, target[len(MODEL_PREFIX) :].strip()
+    return target, None
+
+
+def last_log_lines(log_path: str, n: int = 12) -> list[str]:
+    from bentotui.logs import tail_lines
+
+    return tail_lines(log_path, n)
+
+
+async def probe(http: httpx.AsyncClient, url: str, clock: Any = time.time) -> tuple[bool, Scrape | None]:
+    """``/readyz`` and ``/metrics`` of one server; a refused connection is 'not ready', not an error."""
+    import httpx
+
+    try:
+        ready = (await http.get(url + "/readyz")).status_code == 200
+    except httpx.HTTPError:
+        return False, None
+    try:
+        response = await http.get(url + "/metrics")
+    except httpx.HTTPError:
+        return ready, None
+    if response.status_code != 200:
+        return ready, None
+    try:
+        return ready, parse_metrics(response.text, clock())
+    except ValueError:  # not Prometheus text (a foreign server): health still counts
+        return ready, None
+
+
+async def fetch_apis(http: httpx.AsyncClient, url: str) -> list[ApiInfo]:
+    import httpx
+
+    try:
+        response = await http.get(url + "/docs.json")
+        response.raise_for_status()
+        return apis_from_openapi(response.json())
+    except (httpx.HTTPError, ValueError) as exc:
+        raise BentotuiError(f"cannot read {url}/docs.json: {exc}") from None
+
+
+async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: str, body: str) -> HistoryEntry:
+    """Send one test request; a transport failure is recorded in the entry, not raised."""
+    import httpx
+
+    start = time.perf_counter()
+    try:
+        response = await http.request(
+            api.method.upper(),
+            url + api.route,
+            content=body.encode("utf-8"),
+            headers={"content-type": content_type},
+        )
+    except httpx.HTTPError as exc:
+        return HistoryEntry(url, api, content_type, body, None, error=f"{type(exc).__name__}: {exc}")
+    elapsed = time.perf_counter() - start
+    view = response_view(
+        response.status_code,
+        response.reason_phrase,
+        elapsed,
+        list(response.headers.items()),
+        response.content,
+    )
+    return HistoryEntry(url, api, content_type, body, view)

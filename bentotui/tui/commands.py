@@ -1,0 +1,42 @@
+"""Command palette (``ctrl+p``): the main actions, offered only where they apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from bentotui.tui.app import BentoApp
+
+
+def commands(app: BentoApp, screen: Screen) -> Iterable[SystemCommand]:
+    yield SystemCommand("Models", "Browse the model and bento store (1)", lambda: app.switch_mode("models"))
+    yield SystemCommand(
+        "Servers", "Running servers, their health and latency (2)", lambda: app.switch_mode("servers")
+    )
+    yield SystemCommand(
+        "Requests", "Send a test request to a server (3)", lambda: app.switch_mode("requests")
+    )
+    yield SystemCommand("Start server", "Serve a service file, bento or model", app.action_start_dialog)
+    yield SystemCommand(
+        "Create demo models", "Save the iris and text classifiers into the store", app.create_demo
+    )
+    yield SystemCommand(
+        "Toggle light/dark theme", "Switch between the light and the dark theme", app.action_toggle_theme
+    )
+    yield SystemCommand("Help", "The keys that work on this screen (?)", app.action_help)
+    for name, verb in (
+        ("serve", "Serve selected"),
+        ("delete", "Delete selected"),
+        ("export", "Export selected"),
+        ("import", "Import a model archive"),
+        ("logs", "Logs of selected server"),
+        ("restart", "Restart selected server"),
+        ("start_stop", "Start/stop selected server"),
+    ):
+        if hasattr(screen, f"action_{name}") and screen.check_action(name, ()):
+            yield SystemCommand(verb, f"{screen.title}: {verb.lower()}", getattr(screen, f"action_{name}"))
+    yield SystemCommand("Quit", "Leave the TUI (servers keep running)", app.exit)

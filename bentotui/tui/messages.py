@@ -1,0 +1,88 @@
+"""Every message the TUI's workers post to the UI.
+
+Workers do I/O and never touch widgets; they post one of these and an ``on_*`` handler applies
+it.  Messages that only carry "the latest value" say so with ``can_replace`` so a busy UI keeps
+just the newest one in its queue (toolong's coalescing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from bentotui.tui.request_view import ApiInfo, HistoryEntry
+from bentotui.tui.stats import Scrape
+from bentotui.tui.store_view import StoreRow
+
+
+@dataclass
+class StoreLoaded(Message):
+    """A fresh listing of the model and bento stores."""
+
+    rows: list[StoreRow]
+    error: str | None = None
+
+
+@dataclass
+class RunsListed(Message):
+    """A fresh listing of the runs registry."""
+
+    runs: list[Any]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsListed)
+
+
+@dataclass
+class ServerProbed(Message):
+    """One poll of a server: ``/readyz`` answered 200 or not, and its parsed ``/metrics``."""
+
+    run_id: str
+    ready: bool
+    scrape: Scrape | None
+
+
+@dataclass
+class TaskDone(Message):
+    """A user-started operation (delete, export, start, stop...) finished: tell the person."""
+
+    text: str
+    error: bool = False
+    refresh_store: bool = False
+    refresh_runs: bool = False
+
+
+@dataclass
+class LogPending(Message):
+    """New lines wait in the log screen's buffer; only one of these needs to be queued."""
+
+    reset: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LogPending) and not message.reset
+
+
+@dataclass
+class ApisLoaded(Message):
+    """A server's APIs from ``/docs.json``."""
+
+    url: str
+    apis: list[ApiInfo]
+    error: str | None = None
+
+
+@dataclass
+class ResponseReceived(Message):
+    """A test request came back (or failed to)."""
+
+    entry: HistoryEntry
+
+
+@dataclass
+class LastLogLines(Message):
+    """The tail of a server's log, for the Servers detail pane."""
+
+    run_id: str
+    lines: list[str]

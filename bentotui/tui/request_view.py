@@ -1,0 +1,149 @@
+"""The request panel's logic (pure): APIs from ``/docs.json``, example bodies, curl, responses.
+
+Nothing here sends anything; the screen's worker sends with httpx and hands the raw response to
+:func:`response_view`.  Keeping the request model here (posting builds it inside its screen)
+means "copy as curl" and the example bodies are unit-tested.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+_METHODS = ("post", "put", "get")
+
+
+@dataclass(frozen=True)
+class ApiInfo:
+    """One endpoint a server offers."""
+
+    name: str
+    route: str
+    method: str
+    content_type: str
+    example: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """A response as shown: status line, latency, headers and a pretty body."""
+
+    status: int
+    reason: str
+    latency_ms: float
+    headers: tuple[tuple[str, str], ...]
+    body: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def headers_text(self) -> str:
+        return "\n".join(f"{k}: {v}" for k, v in self.headers)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One sent request and what came back (kept so it can be re-sent or copied)."""
+
+    url: str
+    api: ApiInfo
+    content_type: str
+    body: str
+    response: ResponseView | None
+    error: str | None = None
+
+    def label(self) -> str:
+        outcome = self.error or (
+            f"{self.response.status} {self.response.latency_ms:.0f}ms" if self.response else "-"
+        )
+        return f"{self.api.method.upper()} {self.api.route}  {outcome}"
+
+
+def _example_from_content(media: Mapping[str, Any]) -> Any:
+    if "example" in media:
+        return media["example"]
+    examples = media.get("examples") or {}
+    for value in examples.values():
+        if isinstance(value, Mapping) and "value" in value:
+            return value["value"]
+    schema = media.get("schema") or {}
+    return schema.get("example")
+
+
+def render_example(value: Any, content_type: str) -> str:
+    """An example value as the text a person edits in the body editor."""
+    if value is None:
+        return "{}" if "json" in content_type else ""
+    if isinstance(value, str) and "json" not in content_type:
+        return value
+    return json.dumps(value, indent=2)
+
+
+def apis_from_openapi(doc: Mapping[str, Any]) -> list[ApiInfo]:
+    """The service's API endpoints (health, metrics and docs routes are not APIs)."""
+    apis = []
+    for route, ops in sorted((doc.get("paths") or {}).items()):
+        for method in _METHODS:
+            op = (ops or {}).get(method)
+            if not op:
+                continue
+            tags = op.get("tags") or []
+            if "infra" in tags or route in ("/healthz", "/livez", "/readyz", "/metrics", "/docs.json"):
+                continue
+            content = ((op.get("requestBody") or {}).get("content")) or {}
+            content_type = next(iter(content), "application/json")
+            example = _example_from_content(content.get(content_type) or {})
+            name = op.get("operationId") or route.strip("/") or route
+            apis.append(ApiInfo(name, route, method, content_type, render_example(example, content_type)))
+    return apis
+
+
+def curl_command(url: str, api: ApiInfo, content_type: str, body: str) -> str:
+    """A shell-safe curl line that sends exactly what the panel sends."""
+    parts = [
+        "curl",
+        "-X",
+        api.method.upper(),
+        url.rstrip("/") + api.route,
+        "-H",
+        f"Content-Type: {content_type}",
+    ]
+    if body:
+        parts += ["--data-binary", body]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def pretty_body(content_type: str, body: bytes, limit: int = 200_000) -> str:
+    """JSON re-indented, text decoded, anything else summarised (never dumped raw)."""
+    if "json" in content_type:
+        try:
+            return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+    if content_type.startswith("text/") or "json" in content_type or not content_type:
+        text = body[:limit].decode("utf-8", errors="replace")
+        return text + (f"\n… {len(body) - limit} more bytes" if len(body) > limit else "")
+    return f"<{len(body)} bytes of {content_type}>"
+
+
+def response_view(
+    status: int,
+    reason: str,
+    latency_s: float,
+    headers: Mapping[str, str] | list[tuple[str, str]],
+    body: bytes,
+) -> ResponseView:
+    """Build the display model from a raw response (servers may send no reason phrase: use the standard one)."""
+    if not reason:
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+    pairs = tuple(headers.items()) if isinstance(headers, Mapping) else tuple(headers)
+    content_type = next((v for k, v in pairs if k.lower() == "content-type"), "")
+    return ResponseView(status, reason, latency_s * 1000.0, pairs, pretty_body(content_type, body))

@@ -1,0 +1,1 @@
+"""The TUI's screens: one per area (models, servers, requests), the log view and the dialogs."""

@@ -1,0 +1,46 @@
+"""The ``?`` help screen: the keys that work *here*, read from the live bindings (so a remapped
+key shows as remapped), plus a short guide."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown
+
+GUIDE = """\
+**Areas**: `1` Models, `2` Servers, `3` Requests. `ctrl+p` opens the command palette,
+`ctrl+q` quits (servers keep running; the TUI finds them again next time).
+Keys can be remapped in `config.yaml` under `keymap:` (`binding-id: keys`).
+"""
+
+
+def bindings_table(screen: Screen) -> str:
+    """A Markdown table of the active bindings of ``screen`` and the app, one row per action."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or not (binding.show or binding.id):
+            continue
+        keys, _ = rows.setdefault(binding.action, ([], binding.description))
+        keys.append(binding.key_display or screen.app.get_key_display(binding) or key)
+    lines = ["| keys | action |", "| --- | --- |"]
+    for keys, description in sorted(rows.values(), key=lambda r: r[1]):
+        lines.append(f"| `{' / '.join(sorted(set(keys)))}` | {description} |")
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__(classes="dialog")
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Markdown(
+                f"# Keys: {self.under.title or self.under.name or 'bentotui'}\n\n{GUIDE}\n"
+                + bindings_table(self.under)
+            )

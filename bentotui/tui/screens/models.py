@@ -1,0 +1,242 @@
+"""Models / Bentos: the store table with filter and sort, a detail pane, and the row verbs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from bentotui.exceptions import BentotuiError
+from bentotui.tui import bridge
+from bentotui.tui.messages import StoreLoaded, TaskDone
+from bentotui.tui.screens.dialogs import ConfirmDialog, PromptDialog
+from bentotui.tui.store_view import COLUMNS, StoreRow, detail_text, next_sort, used_by, visible_rows
+
+#: rows added before the first paint; the rest follow right after it, so 1,000 models paint fast
+FIRST_ROWS = 80
+
+
+class ModelsScreen(Screen):
+    TITLE = "Models"
+    AUTO_FOCUS = "#store-table"
+    BINDINGS = [
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="models.filter",
+            tooltip="Show only rows matching words (! inverts)",
+        ),
+        Binding("o", "sort", "Sort", id="models.sort", tooltip="Cycle the sort column (click a header too)"),
+        Binding(
+            "s", "serve", "Serve", id="models.serve", tooltip="Start a server for the selected model or bento"
+        ),
+        Binding("d", "delete", "Delete", id="models.delete", tooltip="Delete the selected item (asks first)"),
+        Binding(
+            "e", "export", "Export", id="models.export", tooltip="Export the selected model to an archive"
+        ),
+        Binding("i", "import", "Import", id="models.import", tooltip="Import a model archive"),
+        Binding("enter", "open", "Open", id="models.open", show=False),
+        Binding("ctrl+r", "reload", "Reload", id="models.reload", show=False),
+        Binding("escape", "back", "Back", id="models.back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[StoreRow] = []
+        self.shown: list[StoreRow] = []
+        self.query_text = ""
+        self.sort_key, self.sort_reverse = "created", True
+        self.loaded = False
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: words, key=value labels, ! to invert", id="filter")
+        with Horizontal():
+            table: DataTable = DataTable(id="store-table", cursor_type="row", zebra_stripes=True)
+            for key, title in COLUMNS:
+                table.add_column(title, key=key)
+            yield table
+            with VerticalScroll(id="detail-pane"):
+                yield Static("", id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # ---- loading -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="store-scan", exit_on_error=False)
+    def reload(self) -> None:
+        try:
+            self.post_message(StoreLoaded(bridge.load_store()))
+        except BentotuiError as exc:
+            self.post_message(StoreLoaded([], error=exc.message))
+
+    def on_store_loaded(self, message: StoreLoaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error")
+        first, self.rows, self.loaded = not self.loaded, message.rows, True
+        self.refresh_table()
+        if first and not self.rows and message.error is None:
+            self.app.push_screen(
+                ConfirmDialog(
+                    "The store is empty. Create the demo models (iris, text classifier)?", yes="Create"
+                ),
+                self._demo_answer,
+            )
+
+    def _demo_answer(self, yes: bool | None) -> None:
+        if yes:
+            self.notify("building demo models (takes a few seconds)...")
+            self.run_task(bridge.create_demo_models)
+
+    def refresh_table(self) -> None:
+        """Rebuild the rows from the view model, keeping the cursor on the same item."""
+        table = self.query_one(DataTable)
+        current = self.selected
+        self.shown = visible_rows(self.rows, self.query_text, self.sort_key, self.sort_reverse)
+        table.clear()
+        self._generation += 1
+        self._add_rows(0, FIRST_ROWS, current.key if current else None, self._generation)
+        self.sub_title = f"{len(self.shown)} of {len(self.rows)} · sort: {self.sort_key}{' ↓' if self.sort_reverse else ' ↑'}"
+        self.show_detail()
+
+    def _add_rows(self, start: int, stop: int, keep: str | None, generation: int) -> None:
+        """Add ``shown[start:stop]``; the first screenful paints at once, the rest right after it."""
+        if generation != self._generation:  # a newer refresh has replaced these rows
+            return
+        table = self.query_one(DataTable)
+        for row in self.shown[start:stop]:
+            # Text cells: no markup parsing (a label like "[x]" stays literal), and cheaper to measure
+            table.add_row(*map(Text, row.cells()), key=row.key)
+        if stop < len(self.shown):
+            self.call_after_refresh(self._add_rows, stop, len(self.shown), keep, generation)
+        elif keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+
+    @property
+    def selected(self) -> StoreRow | None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def show_detail(self) -> None:
+        row = self.selected
+        now = datetime.fromtimestamp(self.app.clock(), timezone.utc)
+        text = detail_text(row, used_by(self.rows), now) if row else "no models yet: press i to import"
+        self.query_one("#detail", Static).update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.show_detail()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        self.sort_reverse = not self.sort_reverse if key == self.sort_key else key in ("size", "created")
+        self.sort_key = key
+        self.refresh_table()
+
+    # ---- filter ---------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.refresh_table()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or self.query_text:
+            box.value, self.query_text, box.display = "", "", False
+            self.refresh_table()
+        self.query_one(DataTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort_key = next_sort(self.sort_key)
+        self.sort_reverse = self.sort_key in ("size", "created")
+        self.refresh_table()
+
+    def action_open(self) -> None:
+        self.query_one("#detail-pane").focus()
+
+    # ---- verbs ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("serve", "delete", "export") and self.is_mounted and self.selected is None:
+            return None  # shown greyed out: nothing is selected
+        return True
+
+    def action_serve(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        target, model = (None, row.tag) if row.kind == "model" else (row.tag, None)
+        self.app.start_server(target, model, 0)
+
+    def action_delete(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.run_task(lambda: (bridge.delete(row), f"deleted {row.kind} {row.tag}")[1])
+
+        self.app.push_screen(
+            ConfirmDialog(f"Delete {row.kind} {row.tag}? This cannot be undone.", yes="Delete"), answer
+        )
+
+    def action_export(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+
+        def answer(path: str | None) -> None:
+            if path:
+                self.run_task(lambda: f"exported {row.tag} to {bridge.export(row, path)}")
+
+        self.app.push_screen(
+            PromptDialog(f"Export {row.tag} to:", f"{row.name}-{row.version}.bentomodel"), answer
+        )
+
+    def action_import(self) -> None:
+        def answer(path: str | None) -> None:
+            if path:
+                self.run_task(lambda: f"imported {bridge.import_model(path)}")
+
+        self.app.push_screen(
+            PromptDialog("Import a model archive:", placeholder="path/to/model.bentomodel"), answer
+        )
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(thread=True, group="store-task", exit_on_error=False)
+    def run_task(self, task) -> None:  # type: ignore[no-untyped-def]
+        """Run a blocking store operation; report its outcome and reload the table."""
+        try:
+            text = task()
+        except BentotuiError as exc:
+            self.post_message(TaskDone(exc.message, error=True, refresh_store=True))
+            return
+        self.post_message(TaskDone(str(text), refresh_store=True))
+
+    def on_task_done(self, message: TaskDone) -> None:
+        self.notify(message.text, severity="error" if message.error else "information")
+        if message.refresh_store:
+            self.reload()

@@ -1,0 +1,241 @@
+"""What the Models/Bentos table and detail pane show (pure: store objects in, rows and text out).
+
+The screen never reads ``Model.info`` itself: it asks :func:`model_row` / :func:`bento_row` for
+a flat :class:`StoreRow`, filters and sorts rows here, and renders :func:`detail_text`.  That
+keeps the screen thin and lets every rule (what the filter matches, how a size sorts) be tested
+without Textual.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bentotui.tui import fmt
+
+#: (column key, title) in display order; keys are also the sort keys.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "kind"),
+    ("name", "name"),
+    ("version", "version"),
+    ("framework", "framework"),
+    ("size", "size"),
+    ("created", "created"),
+    ("labels", "labels"),
+)
+SORT_KEYS = tuple(key for key, _ in COLUMNS)
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    """One model or bento, flattened for the table."""
+
+    kind: str  # "model" | "bento"
+    name: str
+    version: str
+    framework: str
+    size_bytes: int
+    created: datetime | None
+    labels: dict[str, str] = field(default_factory=dict)
+    #: everything the detail pane shows, as plain data
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def key(self) -> str:
+        """Unique row key: a model and a bento may share a tag."""
+        return f"{self.kind}/{self.tag}"
+
+    def cells(self) -> tuple[str, ...]:
+        return (
+            self.kind,
+            self.name,
+            self.version,
+            self.framework,
+            fmt.size(self.size_bytes),
+            fmt.timestamp(self.created),
+            fmt.labels(self.labels),
+        )
+
+
+def _info_get(info: Any, name: str, default: Any = None) -> Any:
+    if isinstance(info, Mapping):
+        return info.get(name, default)
+    return getattr(info, name, default)
+
+
+def model_row(model: Any) -> StoreRow:
+    """Flatten a store ``Model``."""
+    info = model.info
+    framework = _info_get(info, "framework") or _info_get(info, "module") or "-"
+    version = _info_get(info, "framework_version")
+    return StoreRow(
+        kind="model",
+        name=str(_info_get(info, "name")),
+        version=str(_info_get(info, "version")),
+        framework=f"{framework} {version}" if version else str(framework),
+        size_bytes=int(_info_get(info, "size_bytes", 0) or 0),
+        created=_when(_info_get(info, "creation_time")),
+        labels=dict(_info_get(info, "labels") or {}),
+        detail={
+            "module": _info_get(info, "module"),
+            "metadata": dict(_info_get(info, "metadata") or {}),
+            "signatures": dict(_info_get(info, "signatures") or {}),
+            "files": _files(_info_get(info, "files")),
+        },
+    )
+
+
+def _when(value: Any) -> datetime | None:
+    """A manifest time, whether YAML gave a datetime or ISO text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _bento_info(bento: Any) -> Any:
+    """A bento's manifest: store items carry it as ``manifest``, richer objects as ``info``."""
+    return getattr(bento, "info", None) or getattr(bento, "manifest", {})
+
+
+def bento_row(bento: Any) -> StoreRow:
+    """Flatten a stored bento (its service and the models it packs)."""
+    info = _bento_info(bento)
+    return StoreRow(
+        kind="bento",
+        name=str(_info_get(info, "name")),
+        version=str(_info_get(info, "version")),
+        framework=str(_info_get(info, "service") or "bento"),
+        size_bytes=int(_info_get(info, "size_bytes", 0) or 0),
+        created=_when(_info_get(info, "creation_time")),
+        labels=dict(_info_get(info, "labels") or {}),
+        detail={
+            "service": _info_get(info, "service"),
+            "models": model_tags(bento),
+            "apis": list(_info_get(info, "apis") or []),
+            "files": _files(_info_get(info, "files")),
+        },
+    )
+
+
+def model_tags(bento: Any) -> list[str]:
+    """The model tags a bento packs, whichever shape its manifest lists them in."""
+    tags = []
+    for entry in _info_get(_bento_info(bento), "models") or []:
+        tag = _info_get(entry, "tag") if not isinstance(entry, str) else entry
+        if tag:
+            tags.append(str(tag))
+    return tags
+
+
+def _files(files: Any) -> list[tuple[str, int]]:
+    """``files`` as (path, size) pairs from a manifest's dict or list form."""
+    if not files:
+        return []
+    if isinstance(files, Mapping):
+        items = files.items()
+        return sorted(
+            (str(p), int(_info_get(v, "size", v if isinstance(v, int) else 0) or 0)) for p, v in items
+        )
+    out = []
+    for entry in files:
+        if isinstance(entry, str):
+            out.append((entry, 0))
+        else:
+            out.append((str(_info_get(entry, "path")), int(_info_get(entry, "size", 0) or 0)))
+    return sorted(out)
+
+
+def used_by(rows: Iterable[StoreRow]) -> dict[str, list[str]]:
+    """Model tag -> the bentos that pack it (for the detail pane)."""
+    users: dict[str, list[str]] = {}
+    for row in rows:
+        if row.kind == "bento":
+            for tag in row.detail.get("models", []):
+                users.setdefault(tag, []).append(row.tag)
+    return users
+
+
+def matches(row: StoreRow, query: str) -> bool:
+    """The ``/`` filter: case-insensitive words that must all appear; a leading ``!`` inverts.
+
+    Words are matched against the tag, kind, framework and ``key=value`` labels, so
+    ``stage=prod sklearn`` finds production sklearn models (k9s-style).
+    """
+    query = query.strip()
+    invert = query.startswith("!")
+    words = query[1:].split() if invert else query.split()
+    haystack = " ".join((row.kind, row.tag, row.framework, fmt.labels(row.labels))).lower()
+    hit = all(word.lower() in haystack for word in words)
+    return not hit if invert and words else hit
+
+
+def _sort_value(row: StoreRow, key: str) -> Any:
+    if key == "size":
+        return row.size_bytes
+    if key == "created":
+        return row.created.timestamp() if row.created else 0.0
+    if key == "labels":
+        return fmt.labels(row.labels)
+    return getattr(row, key)
+
+
+def visible_rows(
+    rows: Sequence[StoreRow], query: str = "", sort: str = "created", reverse: bool = True
+) -> list[StoreRow]:
+    """Filter then sort; ties keep name order so the table does not shuffle between refreshes."""
+    if sort not in SORT_KEYS:
+        raise ValueError(f"unknown sort column {sort!r}")
+    kept = [row for row in rows if matches(row, query)] if query.strip() else list(rows)
+    kept.sort(key=lambda r: (r.name, r.version))
+    kept.sort(key=lambda r: _sort_value(r, sort), reverse=reverse)
+    return kept
+
+
+def next_sort(current: str) -> str:
+    """The column the sort key cycles to next."""
+    i = SORT_KEYS.index(current)
+    return SORT_KEYS[(i + 1) % len(SORT_KEYS)]
+
+
+def _jsonish(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def detail_text(
+    row: StoreRow, users: Mapping[str, list[str]] | None = None, now: datetime | None = None
+) -> str:
+    """The detail pane: everything about one row, sections separated by blank lines."""
+    lines = [f"{row.kind} {row.tag}", ""]
+    lines.append(f"framework  {row.framework}")
+    lines.append(f"size       {fmt.size(row.size_bytes)}")
+    created = fmt.timestamp(row.created)
+    if now is not None and row.created is not None:
+        created += f" ({fmt.age(row.created, now)})"
+    lines.append(f"created    {created}")
+    lines.append(f"labels     {fmt.labels(row.labels) or '-'}")
+    d = row.detail
+    if row.kind == "model":
+        lines.append(f"module     {d.get('module') or '-'}")
+        lines += ["", "signatures"]
+        for method, sig in sorted(d.get("signatures", {}).items()):
+            lines.append(f"  {method}  {_jsonish(sig)}")
+        if d.get("metadata"):
+            lines += ["", "metadata"]
+            lines += [f"  {k}: {_jsonish(v)}" for k, v in sorted(d["metadata"].items())]
+        bentos = (users or {}).get(row.tag, [])
+        lines += ["", "used by bentos", *(f"  {b}" for b in bentos)] if bentos else ["", "used by no bento"]
+    else:
+        lines.append(f"service    {d.get('service') or '-'}")
+        lines += ["", "models", *(f"  {m}" for m in d.get("models", []))]
+        if d.get("apis"):
+            lines += ["", "apis", *(f"  {_info_get(a, 'name', a)}" for a in d["apis"])]
+    files = d.get("files", [])
+    lines += ["", f"files ({len(files)})", *(f"  {path}  {fmt.size(n)}" for path, n in files)]
+    return "\n".join(lines)

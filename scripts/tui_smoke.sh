@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Smoke run of the real TUI in tmux: start it on an empty store, accept the demo models, serve the
+# iris classifier from the Models area, send the example request from the Requests area, stop the
+# server and quit.  Every step waits (bounded) for text on the screen; on failure the last screen
+# is printed.  Uses a throwaway BENTOTUI_HOME and stops only the servers this run started.
+#
+#   scripts/tui_smoke.sh            (BENTOTUI=path/to/bentotui to smoke a PyInstaller bundle)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BENTOTUI=${BENTOTUI:-$PWD/.venv/bin/bentotui}
+PYTHON=${PYTHON:-$PWD/.venv/bin/python}
+SESSION="bentotui-smoke-$$"
+export BENTOTUI_HOME
+BENTOTUI_HOME=$(mktemp -d)
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+screen() { tmux capture-pane -p -t "$SESSION"; }
+
+cleanup() {
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    # stop (by pid, via the registry) whatever servers this smoke run left behind
+    "$PYTHON" -c 'from bentotui import runs
+for r in runs.list_runs(): runs.stop_run(r.id)' || true
+    rm -rf "$BENTOTUI_HOME"
+}
+trap cleanup EXIT
+
+wait_for() {  # wait_for TEXT SECONDS
+    local deadline=$((SECONDS + $2))
+    while ((SECONDS < deadline)); do
+        if screen | grep -qF -- "$1"; then
+            echo "ok: saw '$1'"
+            return 0
+        fi
+        sleep 0.3
+    done
+    echo "FAILED: no '$1' within $2s; screen was:" >&2
+    screen >&2
+    exit 1
+}
+
+keys() { tmux send-keys -t "$SESSION" "$@"; }
+
+tmux new-session -d -s "$SESSION" -x 140 -y 40 \
+    "env BENTOTUI_HOME='$BENTOTUI_HOME' TERM=xterm-256color '$BENTOTUI'; sleep 30"
+
+wait_for "Create the demo models" 30
+keys y
+wait_for "iris-classifier" 300          # `bentotui demo` ran in a subprocess; the table reloaded
+
+keys / && keys -l "iris-classifier" && keys Enter
+wait_for "1 of" 10
+keys s                                  # serve it: `bentotui serve --model iris-classifier:<version>`
+wait_for "Servers" 10
+wait_for "ready" 120
+
+keys t                                  # test request panel, pre-filled from /docs.json
+wait_for "POST /" 30
+keys C-e                                # edit the body: replace the example with an iris row
+for _ in $(seq 40); do keys DC; done    # the cursor starts at the top: delete forward
+keys -l '[[5.1, 3.5, 1.4, 0.2]]'
+wait_for '[[5.1, 3.5, 1.4, 0.2]]' 10
+keys C-j                                # send
+wait_for "200 OK" 30
+screen | sed -n '1,40p'
+
+keys Escape && sleep 0.5 && keys 2     # leave the body editor (a lone esc, not alt+2), go to Servers
+keys s                                  # stop the selected server (graceful)
+wait_for "stopped" 60
+keys C-q
+sleep 1
+if tmux capture-pane -p -t "$SESSION" 2>/dev/null | grep -q "Servers"; then
+    echo "FAILED: the TUI did not quit" >&2
+    exit 1
+fi
+echo "smoke run passed"

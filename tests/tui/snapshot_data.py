@@ -1,0 +1,163 @@
+"""Fixed data for the snapshot tests: no clocks, pids, ports or versions that change between runs.
+
+The app is driven through its real message handlers (the same messages its workers post), so a
+snapshot shows exactly what a person would see for this data.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from bentotui.tui.request_view import ApiInfo, HistoryEntry, response_view
+from bentotui.tui.stats import Scrape
+from bentotui.tui.store_view import StoreRow, bento_row, model_row
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+NOW = T0 + timedelta(hours=3)
+URL = "http://127.0.0.1:3000"
+
+
+def clock() -> float:
+    return NOW.timestamp()
+
+
+def _model(name, version, framework, fw_version, size, created, labels=None, signatures=None):
+    info = SimpleNamespace(
+        name=name,
+        version=version,
+        module=f"bentotui.frameworks.{framework}",
+        framework=framework,
+        framework_version=fw_version,
+        creation_time=created,
+        labels=labels or {},
+        metadata={"accuracy": 0.973},
+        signatures=signatures or {"predict": {"batchable": True, "batch_dim": 0}},
+        files={"saved_model.skops": {"size": size - 300}, "model.yaml": {"size": 300}},
+        size_bytes=size,
+    )
+    return SimpleNamespace(tag=f"{name}:{version}", info=info)
+
+
+def store_rows() -> list[StoreRow]:
+    rows = [
+        model_row(
+            _model(
+                "iris-classifier",
+                "20261101-120000-a1b2c3",
+                "sklearn",
+                "1.9.1",
+                4_210,
+                T0,
+                {"stage": "prod", "owner": "ml"},
+            )
+        ),
+        model_row(
+            _model(
+                "iris-classifier", "20261031-090000-d4e5f6", "sklearn", "1.9.1", 4_102, T0 - timedelta(days=1)
+            )
+        ),
+        model_row(
+            _model(
+                "text-classifier",
+                "20261101-110000-0a0b0c",
+                "transformers",
+                "5.24.0",
+                1_482_113,
+                T0 - timedelta(hours=1),
+                {"demo": "true"},
+                {"__call__": {"batchable": True, "batch_dim": 0}},
+            )
+        ),
+        model_row(
+            _model("churn-rf", "20261020-080000-777777", "sklearn", "1.9.1", 88_120, T0 - timedelta(days=12))
+        ),
+    ]
+    bento = SimpleNamespace(
+        info={
+            "name": "iris_service",
+            "version": "20261101-121500-abcdef",
+            "service": "service:svc",
+            "creation_time": T0 + timedelta(minutes=15),
+            "labels": {},
+            "size_bytes": 9_120,
+            "models": [{"tag": "iris-classifier:20261101-120000-a1b2c3"}],
+            "files": ["bentofile.yaml", "service.py"],
+        }
+    )
+    return rows + [bento_row(bento)]
+
+
+def runs() -> list[SimpleNamespace]:
+    started = (NOW - timedelta(minutes=42, seconds=7)).isoformat()
+
+    def run(id, target, port, pid):
+        return SimpleNamespace(
+            id=id,
+            pid=pid,
+            host="127.0.0.1",
+            port=port,
+            target=target,
+            state="serving",
+            log_path=f"/home/user/bentotui/logs/{id}.log",
+            started_at=started,
+            url=f"http://127.0.0.1:{port}",
+        )
+
+    return [
+        run("run-a", "service:svc", 3000, 4242),
+        run("run-b", "--model iris-classifier:latest", 3001, 4343),
+    ]
+
+
+def scrapes(t0: float) -> list[Scrape]:
+    """Ten scrapes one second apart with a steady load of ~20 req/s and a slow tail."""
+    out, count, fast, slow = [], 0.0, 0.0, 0.0
+    for i in range(10):
+        out.append(
+            Scrape(
+                t=t0 + i,
+                count=count,
+                errors=0.0,
+                buckets={0.005: fast, 0.01: fast, 0.05: fast + slow, math.inf: fast + slow},
+            )
+        )
+        step = 15 + (i % 4) * 3
+        fast += step - 1
+        slow += 1
+        count += step
+    return out
+
+
+API = ApiInfo("predict", "/predict", "post", "application/json", "[\n  [5.1, 3.5, 1.4, 0.2]\n]")
+APIS = [API, ApiInfo("predict_proba", "/predict_proba", "post", "application/json", "[[5.1, 3.5, 1.4, 0.2]]")]
+
+
+def history() -> list[HistoryEntry]:
+    ok = response_view(
+        200, "OK", 0.0042, [("content-type", "application/json"), ("content-length", "3")], b"[0]"
+    )
+    bad = response_view(
+        400,
+        "BAD REQUEST",
+        0.0011,
+        [("content-type", "application/json")],
+        b'{"error": "invalid JSON body", "detail": "Expecting value: line 1 column 1"}',
+    )
+    return [
+        HistoryEntry(URL, API, "application/json", "{not json", bad),
+        HistoryEntry(URL, API, "application/json", API.example, ok),
+    ]
+
+
+LOG_LINES = [
+    "2026-11-01 12:00:01 INFO bentotui serve: service:svc on http://127.0.0.1:3000 (run run-a)",
+    "2026-11-01 12:00:02 INFO runner iris-classifier: worker 1 started (pid 4250)",
+    '2026-11-01 12:00:05 INFO 127.0.0.1 "POST /predict" 200 4.2ms',
+    '2026-11-01 12:00:06 INFO 127.0.0.1 "POST /predict" 400 1.1ms',
+    "2026-11-01 12:00:07 WARNING dispatcher: batch waited 48ms (max_latency_ms=50)",
+    "2026-11-01 12:00:09 ERROR runner iris-classifier: worker 1 exited with code -9; restarting",
+    "2026-11-01 12:00:10 INFO runner iris-classifier: worker 2 started (pid 4251)",
+    '2026-11-01 12:00:11 INFO 127.0.0.1 "POST /predict" 200 3.9ms',
+]
