@@ -12,9 +12,13 @@ import typer
 # (module under bentotui.cli, attribute, group name or None to merge top-level commands)
 GROUPS: list[tuple[str, str, str | None]] = [
     ("models", "app", "models"),
+    ("demo", "app", None),
     ("config", "app", "config"),
     ("serve", "app", None),
     ("runs", "app", "runs"),
+    ("bentos", "app", "bentos"),
+    ("bentos", "top_app", None),
+    ("bentos", "deploy_app", "deploy"),
 ]
 
 

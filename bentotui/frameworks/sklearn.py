@@ -60,6 +60,9 @@ def save_model(
     if serialization not in FILES:
         raise InvalidArgument(f"unknown serialization {serialization!r}; use one of: {', '.join(FILES)}")
     options: dict[str, Any] = {"serialization": serialization}
+    # The input width lets an automatic service (``serve --model``) publish a valid example.
+    if isinstance(getattr(obj, "n_features_in_", None), int):
+        options["n_features_in"] = obj.n_features_in_
     if serialization == "skops":
         import skops.io
 

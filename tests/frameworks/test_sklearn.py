@@ -21,7 +21,7 @@ def test_joblib_round_trip_and_default_signatures(iris_lr, iris_data):
     model = bsk.save_model("iris", iris_lr)
     assert model.info.module == bsk.MODULE_NAME and model.info.framework == "sklearn"
     assert model.info.framework_version == __import__("sklearn").__version__
-    assert model.info.options == {"serialization": "joblib"}
+    assert model.info.options == {"serialization": "joblib", "n_features_in": 4}
     assert model.info.signatures == {
         "predict": {"batchable": True, "batch_dim": 0},
         "predict_proba": {"batchable": True, "batch_dim": 0},

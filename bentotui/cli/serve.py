@@ -1,0 +1,69 @@
+"""``bentotui serve``: the headless server (the TUI starts servers through the same command)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer()
+
+
+@app.command("serve")
+def serve_cmd(
+    target: str = typer.Argument(None, help="module:attr of a Service in the working folder, or a bento tag/folder."),
+    model: str = typer.Option(None, "--model", help="Serve one stored model with an automatic service."),
+    port: int = typer.Option(
+        None, "--port", "-p", min=0, max=65535, help="Port (default 3000, or the bento's); 0 picks a free one."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
+    runner_workers: int = typer.Option(None, "--runner-workers", min=1, help="Worker processes per runner."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
+    max_concurrency: int = typer.Option(None, "--max-concurrency", min=1, help="API requests in flight before 503."),
+    max_body: int = typer.Option(20 * 1024 * 1024, "--max-body", min=1, help="Largest request body in bytes (413)."),
+    reload: bool = typer.Option(False, "--reload", help="Restart when a file in the working folder changes."),
+    log_format: str = typer.Option("text", "--log-format", help="Access log and log lines as text or json."),
+    run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
+) -> None:
+    """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
+    from bentotui.exceptions import InvalidArgument
+
+    if log_format not in ("text", "json"):
+        raise InvalidArgument(f"--log-format must be text or json, not {log_format!r}")
+    if (target is None) == (model is None):
+        raise InvalidArgument("give a TARGET (module:attr) or --model TAG, not both or neither")
+    workdir = (working_dir or Path.cwd()).resolve()
+    if not workdir.is_dir():
+        raise InvalidArgument(f"--working-dir {workdir} is not a folder")
+    if reload:
+        _reload(workdir)
+        return
+    from bentotui.server.serve import ServeOptions, serve
+
+    code = serve(ServeOptions(
+        target=target, model=model, host=host, port=port, working_dir=workdir, runner_workers=runner_workers,
+        timeout=timeout, max_concurrency=max_concurrency, max_body=max_body, log_format=log_format, run_id=run_id,
+    ))
+    raise typer.Exit(code)
+
+
+def _reload(workdir: Path) -> None:
+    """Run the same command without --reload in a child, restarted on every Python file change."""
+    import shlex
+
+    import watchfiles
+
+    from bentotui._process import self_command
+    from bentotui.runs import new_run_id
+    from bentotui.server.serve import SUPERVISOR_ENV
+
+    args = [a for a in sys.argv[1:] if a != "--reload"]
+    if "--run-id" not in args:
+        args += ["--run-id", new_run_id()]  # one registry id across restarts
+    command = shlex.join([*self_command(), *args])
+    # the registry records this supervisor's pid, so `runs stop` ends the whole reloading server
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    watchfiles.run_process(workdir, target=command, watch_filter=watchfiles.PythonFilter())

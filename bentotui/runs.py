@@ -1,0 +1,259 @@
+"""The registry of running servers: one JSON file per server under ``$BENTOTUI_HOME/runs/``.
+
+A server started headless (``bentotui serve``) or from the TUI writes its entry as soon as its port
+is bound and removes it on exit, so the CLI and the TUI find every server the same way.  A server
+that was killed cannot remove its entry: readers check the pid *and* the process start time (pids
+are reused) and sweep entries whose process is gone.
+
+This module is on the TUI's side of the layers: it must not import the server stack.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import secrets
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+from bentotui import paths
+from bentotui._process import self_command
+from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound
+
+STARTING, SERVING, STOPPING = "starting", "serving", "stopping"
+
+# A process start time read back from psutil may differ from the recorded one by rounding.
+_CREATE_TIME_SLACK_S = 1.0
+
+
+@dataclass
+class RunInfo:
+    """One running server, as recorded in its registry file."""
+
+    id: str
+    pid: int
+    host: str
+    port: int
+    target: str
+    log_path: str
+    started_at: str
+    working_dir: str
+    state: str = STARTING
+    create_time: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server (IPv6 hosts bracketed; a wildcard bind reached on loopback)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def path(self) -> Path:
+        return paths.runs_dir() / f"{self.id}.json"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunInfo:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def new_run_id() -> str:
+    """A short, sortable, unique id: start time plus random hex (prefixes are enough to name a run)."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def log_path_for(run_id: str) -> Path:
+    return paths.logs_dir() / f"{run_id}.log"
+
+
+def write_run(info: RunInfo) -> None:
+    """Write (or replace) a registry entry atomically: readers never see half a file."""
+    target = info.path
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info.to_dict(), indent=2), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def remove_run(run_id: str) -> None:
+    (paths.runs_dir() / f"{run_id}.json").unlink(missing_ok=True)
+
+
+def process_create_time(pid: int) -> float:
+    return psutil.Process(pid).create_time()
+
+
+def is_alive(info: RunInfo) -> bool:
+    """True when the recorded process still runs (same pid and same start time, not a zombie)."""
+    try:
+        proc = psutil.Process(info.pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        created = proc.create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return not info.create_time or abs(created - info.create_time) < _CREATE_TIME_SLACK_S
+
+
+def _read(path: Path) -> RunInfo | None:
+    try:
+        return RunInfo.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError):
+        path.unlink(missing_ok=True)  # unreadable entries can only come from a foreign writer
+        return None
+
+
+def list_runs() -> list[RunInfo]:
+    """Every live server, oldest first; entries of dead processes are removed on the way."""
+    runs = []
+    for path in sorted(paths.runs_dir().glob("*.json")):
+        info = _read(path)
+        if info is None:
+            continue
+        if is_alive(info):
+            runs.append(info)
+        else:
+            path.unlink(missing_ok=True)
+    return runs
+
+
+def get_run(id_or_prefix: str) -> RunInfo:
+    """The live run whose id is ``id_or_prefix`` or starts with it."""
+    if not id_or_prefix:
+        raise InvalidArgument("a run id is required")
+    runs = list_runs()
+    exact = [r for r in runs if r.id == id_or_prefix]
+    matches = exact or [r for r in runs if r.id.startswith(id_or_prefix)]
+    if not matches:
+        raise NotFound(f"no running server with id {id_or_prefix!r} (see `bentotui runs list`)")
+    if len(matches) > 1:
+        ids = ", ".join(r.id for r in matches)
+        raise InvalidArgument(f"run id prefix {id_or_prefix!r} is ambiguous: {ids}")
+    return matches[0]
+
+
+def find_run(id_or_prefix: str) -> RunInfo | None:
+    """Like :func:`get_run`, but None when no live run matches (ambiguity is still an error)."""
+    try:
+        return get_run(id_or_prefix)
+    except NotFound:
+        return None
+
+
+def find_log(id_or_prefix: str) -> Path:
+    """The log file of a run, live or finished, by id or unique prefix."""
+    if not id_or_prefix:
+        raise InvalidArgument("a run id is required")
+    matches = sorted(paths.logs_dir().glob(f"{glob.escape(id_or_prefix)}*.log"))
+    if not matches:
+        raise NotFound(f"no server run with id {id_or_prefix!r} (see `bentotui runs list`)")
+    if len(matches) > 1:
+        raise InvalidArgument(f"run id prefix {id_or_prefix!r} is ambiguous: {', '.join(m.stem for m in matches)}")
+    return matches[0]
+
+
+def stop_run(id_or_prefix: str, timeout: float = 10.0) -> RunInfo:
+    """SIGTERM the server, wait up to ``timeout`` for its graceful exit, then SIGKILL that pid only."""
+    info = get_run(id_or_prefix)
+    try:
+        proc = psutil.Process(info.pid)
+        proc.terminate()
+        _, alive = psutil.wait_procs([proc], timeout=timeout)
+        if alive:
+            proc.kill()
+            psutil.wait_procs([proc], timeout=5)
+    except psutil.NoSuchProcess:
+        pass
+    remove_run(info.id)
+    return info
+
+
+def start_run(
+    target: str | None,
+    *,
+    model: str | None = None,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    working_dir: str | os.PathLike | None = None,
+    extra_args: tuple[str, ...] | list[str] = (),
+    timeout: float = 60.0,
+) -> RunInfo:
+    """Start ``bentotui serve`` detached and return its registry entry once it is written.
+
+    The server keeps running after the caller exits (own session, no inherited terminal).  Its
+    stdout is dropped and its stderr appended to the run's log file, so a startup error is readable
+    from there and is raised here as a :class:`BentotuiError` with the server's own message.
+    """
+    if (target is None) == (model is None):
+        raise InvalidArgument("give either a serve target or a model tag, not both or neither")
+    run_id = new_run_id()
+    workdir = Path(working_dir or os.getcwd()).resolve()
+    argv = [*self_command(), "serve"]
+    argv += [target] if target is not None else ["--model", model]
+    argv += ["--port", str(port), "--host", host, "--working-dir", str(workdir), "--run-id", run_id]
+    argv += list(extra_args)
+    log_path = log_path_for(run_id)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    entry = paths.runs_dir() / f"{run_id}.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = _read(entry)
+        if info is not None:
+            return info
+        code = proc.poll()
+        if code is not None:
+            raise BentotuiError(_last_error_line(log_path) or f"server exited with code {code}")
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    raise BentotuiError(f"server did not start within {timeout:g}s (log: {log_path})")
+
+
+def _last_error_line(log_path: Path) -> str:
+    from bentotui.logs import tail_lines
+
+    for line in reversed(tail_lines(log_path, 20)):
+        line = line.strip()
+        if line:
+            return line.removeprefix("error: ")
+    return ""
+
+
+def wait_ready(run: RunInfo, timeout: float = 60.0) -> None:
+    """Block until the server answers ``/readyz`` with 200; raise if it dies or the time runs out."""
+    from bentotui.client import SyncClient
+
+    deadline = time.monotonic() + timeout
+    with SyncClient(run.url) as client:
+        while time.monotonic() < deadline:
+            if client.ready():
+                return
+            if not is_alive(run):
+                raise BentotuiError(f"server {run.id} exited before it was ready (log: {run.log_path})")
+            time.sleep(0.05)
+    raise BentotuiError(f"server {run.id} not ready within {timeout:g}s")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

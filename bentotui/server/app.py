@@ -1,0 +1,281 @@
+"""The ASGI application of a server: Quart for the fixed routes, a lean ASGI path for the APIs.
+
+Every request passes through :class:`ServerCore`, which wraps the Quart app's ``asgi_app``:
+it gives the request an ``x-request-id`` (echoed if the client sent one), counts it in the
+metrics, and writes one access-log line.  ``POST /<api>`` is answered by the core itself rather
+than by a Quart view: it is the hot path, and Quart's request/response objects, context locals
+and signal machinery cost more per request than the model call of a small model.  Everything
+else (health probes, ``/metrics``, ``/docs.json``, Swagger UI, 404/405) is an ordinary Quart route.
+
+Error mapping (body always JSON ``{"error", "detail", "request_id"}``): a :class:`BentotuiError`
+gets its ``http_status`` (``BadInput`` 400, ``ServiceUnavailable`` 503, ...), a body over the limit
+413, more than ``max_concurrency`` requests in flight 503, a request past ``timeout`` 504, and any
+other exception 500 with a short message; the traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from quart import Quart, Response, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from bentotui.exceptions import BadInput, BentotuiError, PayloadTooLarge, RequestTimeout, ServiceUnavailable
+from bentotui.io.base import HTTPRequest
+from bentotui.server.access_log import AccessLog
+from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bentotui.server.metrics import ServerMetrics
+
+logger = logging.getLogger("bentotui.server")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+DEFAULT_MAX_BODY = 20 * 1024 * 1024
+_FIXED_ENDPOINTS = frozenset({"/", "/healthz", "/livez", "/readyz", "/metrics", "/docs.json"})
+
+
+def _error_body(error: str, detail: object, request_id: str) -> bytes:
+    return json.dumps({"error": error, "detail": detail, "request_id": request_id}, default=str).encode()
+
+
+def _endpoint_label(path: str) -> str:
+    """Metrics label for a non-API path; unknown paths share one label to bound cardinality."""
+    if path in _FIXED_ENDPOINTS:
+        return path
+    return "/static" if path.startswith("/static/") else "<other>"
+
+
+class ServerCore:
+    """ASGI middleware: request ids, metrics, access log, limits, and the API fast path."""
+
+    def __init__(
+        self,
+        inner: Callable,
+        service: Any,
+        *,
+        metrics: ServerMetrics,
+        access_log: AccessLog | None,
+        max_body: int,
+        timeout: float,
+        max_concurrency: int | None,
+    ) -> None:
+        self.inner = inner
+        self.apis = {api.route: api for api in service.apis.values()}  # routes are normalized to "/x"
+        self.metrics = metrics
+        self.access_log = access_log
+        self.max_body = max_body
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = ""
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                request_id = value.decode("latin-1")[:128]
+                break
+        if not request_id:
+            request_id = os.urandom(8).hex()
+        path = scope["path"]
+        api = self.apis.get(path)
+        if api is not None:
+            status = await self._api(api, scope, receive, send, request_id)
+            endpoint = path
+        else:
+            status = await self._delegate(scope, receive, send, request_id)
+            endpoint = _endpoint_label(path)
+        elapsed = time.perf_counter() - start
+        self.metrics.observe_request(endpoint, status, elapsed)
+        if self.access_log is not None:
+            self.access_log.log(scope["method"], path, status, elapsed * 1000.0, request_id)
+
+    async def _delegate(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+        status = 500
+        rid_header = (b"x-request-id", request_id.encode("latin-1"))
+
+        async def send_with_id(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), rid_header]
+            await send(message)
+
+        await self.inner(scope, receive, send_with_id)
+        return status
+
+    async def _api(self, api: Any, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+        if scope["method"] != "POST":
+            body = _error_body("method not allowed", f"{scope['path']} accepts POST only", request_id)
+            await _respond(send, 405, body, "application/json", request_id, {"allow": "POST"})
+            return 405
+        if self.max_concurrency is not None and self.in_flight >= self.max_concurrency:
+            exc = ServiceUnavailable("server overloaded", f"more than {self.max_concurrency} requests in flight")
+            return await self._fail(send, exc, request_id)
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        try:
+            try:
+                async with asyncio.timeout(self.timeout) as deadline:
+                    http_request = await self._read_request(scope, receive)
+                    value = await api.input.from_http(http_request)
+                    result = await api.call(value)
+                    response = api.output.to_http(result)
+                    if inspect.isawaitable(response):
+                        response = await response
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise RequestTimeout(
+                    "request timed out", f"{api.name} did not finish within {self.timeout:g}s"
+                ) from None
+        except BentotuiError as exc:
+            if exc.http_status >= 500:
+                logger.warning("%s %s -> %d: %s [%s]", scope["method"], scope["path"], exc.http_status, exc, request_id)
+            return await self._fail(send, exc, request_id)
+        except Exception as exc:
+            logger.exception("API %s failed [request id %s]", api.name, request_id)
+            body = _error_body(
+                "internal server error", f"{type(exc).__name__} in API {api.name!r}; see the server log", request_id
+            )
+            await _respond(send, 500, body, "application/json", request_id)
+            return 500
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
+        await _respond(send, response.status, response.body, response.content_type, request_id, response.headers)
+        return response.status
+
+    async def _read_request(self, scope: Scope, receive: Receive) -> HTTPRequest:
+        """The whole body, refused early (413) when Content-Length or the bytes read exceed the limit."""
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            raise PayloadTooLarge("request body too large", f"{length} bytes; the limit is {self.max_body}")
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise BadInput("client disconnected before the request body was complete")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise PayloadTooLarge("request body too large", f"over {self.max_body} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return HTTPRequest(body=body, content_type=headers.get("content-type", ""), headers=headers)
+
+    async def _fail(self, send: Send, exc: BentotuiError, request_id: str) -> int:
+        status = exc.http_status
+        await _respond(send, status, _error_body(exc.message, exc.detail, request_id), "application/json", request_id)
+        return status
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str,
+    request_id: str,
+    headers: Any = None,
+) -> None:
+    raw = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode("latin-1")),
+    ]
+    if headers:
+        raw += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in dict(headers).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    service: Any,
+    pool: Any,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    timeout: float = 60.0,
+    max_concurrency: int | None = None,
+    metrics: ServerMetrics | None = None,
+    access_log: AccessLog | None = None,
+    is_started: Callable[[], bool] = lambda: True,
+) -> Quart:
+    """The Quart app for ``service``.
+
+    ``/readyz`` is 200 once ``is_started()`` (the launcher's: runners up, startup hooks run) and
+    while ``pool`` (a RunnerPool, or None without runners) has a live worker for every runner.
+    """
+    app = Quart(__name__, static_folder=STATIC_DIR, static_url_path="/static")
+    metrics = metrics or ServerMetrics(service.name)
+
+    def ready() -> bool:
+        return is_started() and (pool is None or bool(pool.ready))
+
+    @app.get("/healthz")
+    @app.get("/livez")
+    async def live() -> Response:
+        return Response("ok", content_type="text/plain")
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        if ready():
+            return Response("ready", content_type="text/plain")
+        return Response("runners not ready", status=503, content_type="text/plain")
+
+    @app.get("/metrics")
+    async def metrics_route() -> Response:
+        return Response(metrics.render(), content_type=METRICS_CONTENT_TYPE)
+
+    spec_cache: list[bytes] = []
+
+    @app.get("/docs.json")
+    async def docs_json() -> Response:
+        if not spec_cache:
+            from bentotui.service.openapi import openapi_spec
+
+            spec_cache.append(json.dumps(openapi_spec(service)).encode())
+        return Response(spec_cache[0], content_type="application/json")
+
+    @app.get("/")
+    async def swagger_ui() -> Response:
+        return await send_from_directory(STATIC_DIR, "index.html")
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        from quart import request
+
+        detail = f"{request.method} {request.path}"
+        if exc.code == 404:
+            routes = ", ".join(sorted(["/", *_FIXED_ENDPOINTS - {"/"}, *(f"POST {r}" for r in service_routes)]))
+            detail = f"no route {request.path}; routes: {routes}"
+        body = json.dumps({"error": (exc.name or "error").lower(), "detail": detail})
+        return Response(body, status=exc.code or 500, content_type="application/json")
+
+    service_routes = sorted(api.route for api in service.apis.values())
+    app.asgi_app = ServerCore(  # type: ignore[method-assign]
+        app.asgi_app,
+        service,
+        metrics=metrics,
+        access_log=access_log,
+        max_body=max_body,
+        timeout=timeout,
+        max_concurrency=max_concurrency,
+    )
+    return app

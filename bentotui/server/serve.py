@@ -1,0 +1,336 @@
+"""``bentotui serve``: bind, start the runner workers, serve on hypercorn, shut down cleanly.
+
+Order matters for the promises the CLI and the TUI rely on:
+
+1. The service is resolved and the port bound *before* anything is registered, so an import
+   error, an unknown model or a port in use is one error line and exit code 2, with nothing left
+   behind.  The socket is bound here (not by hypercorn) so that ``--port 0`` yields the real port
+   for the registry entry.
+2. The registry entry (``$BENTOTUI_HOME/runs/<id>.json``) is written, then HTTP is served at once
+   while the runner pool starts: ``/healthz`` answers immediately, ``/readyz`` turns 200 when every
+   runner has a live worker.
+3. SIGTERM/SIGINT stop accepting; hypercorn lets requests in flight finish (bounded by
+   ``--timeout``), then the workers stop, the entry is removed and the process exits 0.
+
+Everything written to stderr (this process's log records and tracebacks, and the inherited
+stderr of the worker processes) is copied into the run's log file next to the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import os
+import signal
+import socket
+import stat
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bentotui import runs
+from bentotui.exceptions import BentotuiError, InvalidArgument
+
+logger = logging.getLogger("bentotui.server")
+
+_FLUSH_EVERY_S = 0.25
+#: set by ``serve --reload`` for its children: the pid the registry entry names
+SUPERVISOR_ENV = "BENTOTUI_SUPERVISOR_PID"
+
+
+@dataclass
+class ServeOptions:
+    """Everything ``bentotui serve`` accepts (the CLI only fills this in)."""
+
+    target: str | None = None
+    model: str | None = None
+    host: str = "127.0.0.1"
+    port: int | None = None  # None: the bento's default port, else 3000
+    working_dir: Path = field(default_factory=Path.cwd)
+    runner_workers: int | None = None
+    timeout: float = 60.0
+    max_concurrency: int | None = None
+    max_body: int = 20 * 1024 * 1024
+    log_format: str = "text"
+    run_id: str | None = None
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": self.formatTime(record), "type": "log", "level": record.levelname,
+            "logger": record.name, "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _is_devnull(fd: int) -> bool:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return True
+    return stat.S_ISCHR(st.st_mode) and _same_file(fd, Path(os.devnull))
+
+
+class _StderrTee:
+    """Points fd 2 at a pipe whose reader copies each chunk to the old stderr and the log file.
+
+    Worker processes inherit fd 2, so their output lands in the log file too.  When stderr
+    already *is* the log file (a server started detached by ``runs.start_run``) nothing is done.
+    """
+
+    def __init__(self, log_path: Path) -> None:
+        self._orig: int | None = None
+        if _same_file(2, log_path):
+            return
+        sys.stderr.flush()
+        self._log = open(log_path, "ab", buffering=0)
+        self._orig = os.dup(2)
+        read_fd, write_fd = os.pipe()
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+        self._thread = threading.Thread(target=self._pump, args=(read_fd,), name="stderr-tee", daemon=True)
+        self._thread.start()
+
+    def _pump(self, read_fd: int) -> None:
+        orig = self._orig
+        assert orig is not None
+        while chunk := os.read(read_fd, 65536):
+            self._log.write(chunk)
+            try:
+                os.write(orig, chunk)
+            except OSError:
+                pass
+        os.close(read_fd)
+
+    def close(self) -> None:
+        """Give fd 2 back; the pump ends once the last worker holding the pipe has exited."""
+        if self._orig is None:
+            return
+        sys.stderr.flush()
+        os.dup2(self._orig, 2)
+        self._thread.join(timeout=1.0)
+
+
+def _setup_logging(log_format: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("hypercorn.access", "quart.serving"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; a port in use or a bad host is a user error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InvalidArgument(f"cannot resolve host {host!r}: {exc.strerror}") from None
+    family, type_, proto, _, address = infos[0]
+    sock = socket.socket(family, type_, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BentotuiError(f"port {port} on {host} is already in use (try --port 0 for a free one)") from None
+        raise BentotuiError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def _open_streams(log_path: Path) -> list[IO[str]]:
+    """Buffered access-log streams: the log file, plus stdout unless it is /dev/null."""
+    log_file = open(log_path, "a", buffering=1 << 16, encoding="utf-8")
+    streams: list[IO[str]] = [log_file]
+    if not _is_devnull(1) and not _same_file(1, log_path):
+        streams.append(os.fdopen(os.dup(1), "w", buffering=1 << 16, encoding="utf-8"))
+    return streams
+
+
+def _resolve(options: ServeOptions) -> Any:
+    from bentotui.server import loader
+
+    if options.model is not None:
+        return loader.model_service(options.model)
+    if options.target is None:
+        raise InvalidArgument("give a TARGET (module:attr) or --model TAG")
+    return loader.load_target(options.target, options.working_dir)
+
+
+def serve(options: ServeOptions) -> int:
+    """Run a server until SIGTERM/SIGINT; returns the exit code (0 after a clean shutdown)."""
+    if options.log_format not in ("text", "json"):
+        raise InvalidArgument(f"--log-format must be text or json, not {options.log_format!r}")
+    if options.target is not None and options.model is not None:
+        raise InvalidArgument("give either TARGET or --model, not both")
+    run_id = options.run_id or runs.new_run_id()
+    log_path = runs.log_path_for(run_id)
+    log_path.touch()
+    tee = _StderrTee(log_path)
+    _setup_logging(options.log_format)
+    try:
+        service = _resolve(options)
+        # a bento runs from its own src/ folder and may carry its default port (5000 for 0.x)
+        options.working_dir = Path(getattr(service, "working_dir", None) or options.working_dir)
+        port = options.port if options.port is not None else int(getattr(service, "default_port", None) or 3000)
+        sock = bind_socket(options.host, port)
+        return _serve_bound(options, service, sock, run_id, log_path)
+    finally:
+        tee.close()
+
+
+def _serve_bound(options: ServeOptions, service: Any, sock: socket.socket, run_id: str, log_path: Path) -> int:
+    from bentotui.server.access_log import AccessLog
+    from bentotui.server.metrics import ServerMetrics
+
+    host, port = sock.getsockname()[:2]
+    metrics = ServerMetrics(service.name)
+    pool = _make_pool(service, options, metrics)
+    streams = _open_streams(log_path)
+    access_log = AccessLog(streams, fmt=options.log_format)
+    # under --reload the registry names the supervisor, which outlives each restarted server
+    owner = int(os.environ.get(SUPERVISOR_ENV) or os.getpid())
+    info = runs.RunInfo(
+        id=run_id, pid=owner, host=options.host, port=port, target=options.target or f"--model {options.model}",
+        log_path=str(log_path), started_at=runs.now_iso(), working_dir=str(options.working_dir),
+        create_time=runs.process_create_time(owner),
+        extra={"service": service.name, "apis": sorted(service.apis), "model": options.model},
+    )
+    runs.write_run(info)
+    logger.info("serving %s (run %s) on http://%s:%s", service.name, run_id, host, port)
+    server = _Server(options, service, pool, metrics, access_log, info, sock.detach())
+    try:
+        asyncio.run(server.run())
+    finally:
+        runs.remove_run(run_id)
+        access_log.flush()
+        for stream in streams:
+            stream.close()
+    if server.startup_error is not None:
+        exc = server.startup_error
+        if isinstance(exc, BentotuiError):
+            raise exc
+        raise BentotuiError(f"startup failed: {type(exc).__name__}: {exc}") from exc
+    logger.info("server %s stopped", run_id)
+    return 0
+
+
+def _make_pool(service: Any, options: ServeOptions, metrics: Any) -> Any:
+    runners = list(getattr(service, "runners", ()))
+    if not runners:
+        return None
+    from bentotui.runner.pool import RunnerPool
+
+    return RunnerPool(
+        runners, workers=options.runner_workers, working_dir=str(options.working_dir),
+        sys_path=[str(options.working_dir)], observer=metrics,
+    )
+
+
+class _Server:
+    """The asyncio side: runner workers, the HTTP stack, signals and the ordered shutdown.
+
+    The workers are spawned first and the HTTP stack (quart, hypercorn) is imported in a thread
+    meanwhile, so the two largest parts of a cold start (the model library's import in the
+    worker, the web framework's import here) overlap on separate cores.
+    """
+
+    def __init__(
+        self, options: ServeOptions, service: Any, pool: Any, metrics: Any, access_log: Any,
+        info: runs.RunInfo, fd: int,
+    ) -> None:
+        self.options, self.service, self.pool = options, service, pool
+        self.metrics, self.access_log, self.info, self.fd = metrics, access_log, info, fd
+        self.started = False
+        self.startup_error: BaseException | None = None
+        self.stop = asyncio.Event()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        starter = asyncio.create_task(self._start())
+        flusher = asyncio.create_task(self._flush_logs())
+        try:
+            app, config, hypercorn_serve = await asyncio.to_thread(self._http_stack)
+            await hypercorn_serve(app, config, shutdown_trigger=self.stop.wait)
+        finally:
+            flusher.cancel()
+            if not starter.done():
+                starter.cancel()
+            await self._shutdown()
+
+    def _http_stack(self) -> tuple[Any, Any, Any]:
+        from hypercorn.asyncio import serve as hypercorn_serve
+        from hypercorn.config import Config
+
+        from bentotui.server.app import create_app
+
+        app = create_app(
+            self.service, self.pool, max_body=self.options.max_body, timeout=self.options.timeout,
+            max_concurrency=self.options.max_concurrency, metrics=self.metrics, access_log=self.access_log,
+            is_started=lambda: self.started,
+        )
+        config = Config()
+        config.bind = [f"fd://{self.fd}"]
+        config.accesslog = None
+        config.errorlog = logger
+        config.graceful_timeout = self.options.timeout
+        config.keep_alive_timeout = 5.0
+        return app, config, hypercorn_serve
+
+    async def _start(self) -> None:
+        try:
+            if self.pool is not None:
+                await self.pool.start()
+            await self.service.startup()
+        except Exception as exc:
+            logger.exception("startup failed")
+            self.startup_error = exc
+            self.stop.set()
+            return
+        self.started = True
+        self.info.state = runs.SERVING
+        runs.write_run(self.info)
+
+    async def _flush_logs(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_EVERY_S)
+            self.access_log.flush()
+
+    async def _shutdown(self) -> None:
+        """After HTTP has drained: mark the entry, run shutdown hooks, stop the workers."""
+        self.info.state = runs.STOPPING
+        if self.info.path.exists():
+            runs.write_run(self.info)
+        if self.started:
+            try:
+                await self.service.shutdown()
+            except Exception:
+                logger.exception("a shutdown hook failed")
+        if self.pool is not None:
+            began = time.monotonic()
+            await self.pool.stop()
+            logger.info("runner workers stopped in %.2fs", time.monotonic() - began)

@@ -1,0 +1,469 @@
+"""Serving benchmark: bentotui against a bare Quart+hypercorn echo and BentoML 1.4, same machine, one run.
+
+For each configuration: start the server, time launch -> first ``GET /readyz`` 200 (cold start),
+measure the idle RSS of the whole process tree, then for each concurrency run a closed-loop load
+(warm-up, then measurement) with one JSON row per request, and stop the server by pid.
+Configurations are interleaved when ``--reps`` > 1.  Prints req/s, p50/p99/max and the ratios
+the issue's targets are stated in.
+
+The load generator runs in a separate process (it shares the 2 cores with the server, as wrk did
+for the anchor figures): a minimal HTTP/1.1 keep-alive client on asyncio streams that records
+every request's latency (no per-request allocation of a full HTTP client).
+
+BentoML runs from its own throw-away venv (``/tmp/benchenv/bento``, as
+``shared/anchors/bench/run_all.sh`` builds it: ``pip install bentoml==1.4.39 scikit-learn psutil``),
+never from the project's; it is skipped with a note when that venv is missing.
+
+    .venv/bin/python scripts/bench_serving.py                       # everything, ~6 min
+    .venv/bin/python scripts/bench_serving.py --configs echo,bentotui_lr_batch --duration 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BENCHENV = Path(os.environ.get("BENCHENV", "/tmp/benchenv"))
+ROW = [5.1, 3.5, 1.4, 0.2]
+TEXT = "the team won the final match of the season"
+
+ECHO_APP = """
+from quart import Quart, request, jsonify
+app = Quart(__name__)
+
+@app.post("/echo")
+async def echo():
+    return jsonify(await request.get_json())
+
+@app.get("/readyz")
+async def readyz():
+    return "ok"
+"""
+
+IRIS_SERVICE = """
+import bentotui
+
+runner = bentotui.models.get("{model}:latest").to_runner(max_batch_size=128)
+svc = bentotui.Service(name="{model}", runners=[runner])
+
+@svc.api(input=bentotui.io.NumpyNdarray(), output=bentotui.io.NumpyNdarray())
+async def predict(arr):
+    return await runner.predict.async_run(arr)
+"""
+
+TEXT_SERVICE = """
+import bentotui
+
+runner = bentotui.models.get("{model}:latest").to_runner(max_batch_size=64)
+svc = bentotui.Service(name="{model}", runners=[runner])
+
+@svc.api(input=bentotui.io.Text(), output=bentotui.io.JSON())
+async def classify(text):
+    output = await runner.async_run(text, max_length=512)
+    return output[0]
+"""
+
+BENTO_SERVICE = """
+import os
+import numpy as np
+import bentoml, joblib
+
+@bentoml.service(workers=1)
+class IrisService:
+    model_ref = bentoml.models.BentoModel(f"iris_{os.environ['BENCH_MODEL']}:latest")
+
+    def __init__(self):
+        self.model = joblib.load(self.model_ref.path_of("model.joblib"))
+
+    @bentoml.api(batchable=os.environ.get("BENCH_BATCHABLE", "1") == "1")
+    def predict(self, input: np.ndarray) -> np.ndarray:
+        return self.model.predict(input)
+"""
+
+
+# ---------------------------------------------------------------------------------------- load
+async def _load(host: str, port: int, path: str, body: bytes, ctype: str, conc: int, seconds: float) -> dict:
+    """Closed loop: ``conc`` keep-alive connections, each sending the next request when answered."""
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    latencies: list[float] = []
+    errors = 0
+    end = time.perf_counter() + seconds
+
+    async def connection() -> None:
+        """One keep-alive connection; reopened when the server closes it (hypercorn does so every
+        ``keep_alive_max_requests``), as wrk does."""
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < end:
+                start = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                close = False
+                for line in head.lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line[15:])
+                    elif line.startswith(b"connection:") and b"close" in line:
+                        close = True
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    errors += 1
+                if close:
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    results = await asyncio.gather(*(connection() for _ in range(conc)), return_exceptions=True)
+    elapsed = time.perf_counter() - started
+    errors += sum(isinstance(r, Exception) for r in results)
+    latencies.sort()
+    n = len(latencies)
+
+    def q(p: float) -> float:
+        return latencies[min(n - 1, int(p * n))] * 1000 if n else float("nan")
+
+    return {
+        "n": n,
+        "errors": errors,
+        "rps": n / elapsed,
+        "p50_ms": q(0.5),
+        "p99_ms": q(0.99),
+        "max_ms": latencies[-1] * 1000 if n else float("nan"),
+        "mean_ms": statistics.fmean(latencies) * 1000 if n else float("nan"),
+    }
+
+
+def run_load(url_port: int, path: str, body: bytes, ctype: str, conc: int, seconds: float) -> dict:
+    """Run the load generator in its own process (its CPU is not the server's)."""
+    args = [PY, __file__, "--loadgen", json.dumps([url_port, path, body.decode(), ctype, conc, seconds])]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return json.loads(out.stdout)
+
+
+# ------------------------------------------------------------------------------------- servers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def readyz(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def tree_rss_mb(pid: int) -> tuple[float, int]:
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return float("nan"), 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20, len(procs)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM our server, then SIGKILL whatever of its own tree is left (only pids it started)."""
+    pids = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)] if proc.poll() is None else []
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.home = work / "home"
+        self.env = {
+            **os.environ,
+            "BENTOTUI_HOME": str(self.home),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
+        self.bento_bin = BENCHENV / "bento" / "bin"
+        self.configs = self._configs()
+
+    # each config: (launcher(port) -> (argv, env, cwd), path, body, content type)
+    def _configs(self) -> dict:
+        iris = (json.dumps([ROW]).encode(), "application/json")
+        bento_body = (json.dumps({"input": [ROW]}).encode(), "application/json")
+        configs = {
+            "echo": (
+                lambda p: (
+                    [PY, "-m", "hypercorn", "echo_app:app", "-b", f"127.0.0.1:{p}", "-w", "1"],
+                    self.env,
+                    self.work,
+                ),
+                "/echo",
+                *iris,
+            ),
+        }
+        for model in ("lr", "rf"):
+            for batch in ("batch", "nobatch"):
+                name = f"iris_{model}_{batch}"
+                configs[f"bentotui_{model}_{batch}"] = (self._bentotui(name), "/predict", *iris)
+            configs[f"bentoml_{model}_batch"] = (self._bentoml(model), "/predict", *bento_body)
+        for batch in ("batch", "nobatch"):
+            configs[f"bentotui_text_{batch}"] = (
+                self._bentotui(f"text_{batch}"),
+                "/classify",
+                TEXT.encode(),
+                "text/plain",
+            )
+        return configs
+
+    def _bentotui(self, service_dir: str):
+        def launch(port: int):
+            argv = [PY, "-m", "bentotui", "serve", "service:svc", "--port", str(port)]
+            return argv, self.env, self.work / service_dir
+
+        return launch
+
+    def _bentoml(self, model: str):
+        def launch(port: int):
+            env = {
+                **self.env,
+                "BENTOML_HOME": str(BENCHENV / "bentohome"),
+                "BENCH_MODEL": model,
+                "BENCH_BATCHABLE": "1",
+                "BENTOML_DO_NOT_TRACK": "True",
+            }
+            argv = [
+                str(self.bento_bin / "bentoml"),
+                "serve",
+                "bento_svc:IrisService",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            return argv, env, self.work / "bentoml"
+
+        return launch
+
+    def prepare(self, names: list[str]) -> list[str]:
+        """Train and save the models, write the service files; drop BentoML configs without its venv."""
+        (self.work / "echo_app.py").write_text(ECHO_APP)
+        sys.path.insert(0, str(ROOT))
+        os.environ.update(BENTOTUI_HOME=str(self.home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+        import joblib
+        from sklearn.datasets import load_iris
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.linear_model import LogisticRegression
+
+        import bentotui
+
+        x, y = load_iris(return_X_y=True)
+        trained = {
+            "lr": LogisticRegression(max_iter=1000).fit(x, y),
+            "rf": RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y),
+        }
+        for model, est in trained.items():
+            for batch in ("batch", "nobatch"):
+                name = f"iris_{model}_{batch}"
+                bentotui.sklearn.save_model(
+                    name, est, signatures={"predict": {"batchable": batch == "batch"}}
+                )
+                folder = self.work / name
+                folder.mkdir()
+                (folder / "service.py").write_text(IRIS_SERVICE.format(model=name))
+        if any("text" in n for n in names):
+            from bentotui.demo import build_tiny_text_pipeline
+
+            pipe = build_tiny_text_pipeline()
+            for batch in ("batch", "nobatch"):
+                bentotui.transformers.save_model(
+                    f"text_{batch}", pipe, signatures={"__call__": {"batchable": batch == "batch"}}
+                )
+                folder = self.work / f"text_{batch}"
+                folder.mkdir()
+                (folder / "service.py").write_text(TEXT_SERVICE.format(model=f"text_{batch}"))
+        if any(n.startswith("bentoml") for n in names):
+            if not (self.bento_bin / "bentoml").exists():
+                print(f"note: {self.bento_bin}/bentoml missing: BentoML configurations skipped", flush=True)
+                return [n for n in names if not n.startswith("bentoml")]
+            art = self.work / "artifacts"
+            art.mkdir()
+            for model, est in trained.items():
+                joblib.dump(est, art / f"{model}.joblib")
+            (self.work / "bentoml").mkdir()
+            (self.work / "bentoml" / "bento_svc.py").write_text(BENTO_SERVICE)
+            save = (
+                "import sys, joblib, bentoml\nfor name in ('lr', 'rf'):\n"
+                "    m = joblib.load(f'{sys.argv[1]}/{name}.joblib')\n"
+                "    with bentoml.models.create(name=f'iris_{name}') as ref:\n"
+                "        joblib.dump(m, ref.path_of('model.joblib'))\n"
+            )
+            env = {**os.environ, "BENTOML_HOME": str(BENCHENV / "bentohome"), "BENTOML_DO_NOT_TRACK": "True"}
+            subprocess.run(
+                [str(self.bento_bin / "python"), "-c", save, str(art)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        return names
+
+    def run_one(self, name: str) -> dict:
+        launch, path, body, ctype = self.configs[name]
+        port = free_port()
+        argv, env, cwd = launch(port)
+        log = open(self.work / f"{name}.log", "ab")
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while not readyz(port):
+                if proc.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError(f"{name} did not start; see {self.work / (name + '.log')}")
+                time.sleep(0.01)
+            cold = time.perf_counter() - started
+            time.sleep(2)
+            rss, nprocs = tree_rss_mb(proc.pid)
+            result = {"config": name, "cold_start_s": cold, "idle_rss_mb": rss, "procs": nprocs, "runs": {}}
+            for conc in self.args.conc:
+                run_load(port, path, body, ctype, conc, self.args.warmup)
+                r = run_load(port, path, body, ctype, conc, self.args.duration)
+                result["runs"][conc] = r
+                print(
+                    f"{name:24s} c={conc:3d} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
+                    f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.1f} ms  errors {r['errors']}",
+                    flush=True,
+                )
+            print(
+                f"{name:24s} cold start {cold:.2f} s, idle RSS {rss:.0f} MB in {nprocs} processes", flush=True
+            )
+            if any(r["errors"] for r in result["runs"].values()):
+                log.flush()
+                tail = (self.work / f"{name}.log").read_text(errors="replace").splitlines()[-6:]
+                print(f"{name:24s} had errors; its server log ends with:\n  " + "\n  ".join(tail), flush=True)
+            return result
+        finally:
+            stop(proc)
+            log.close()
+
+
+def summarize(results: list[dict], conc: list[int]) -> None:
+    by: dict[str, list[dict]] = {}
+    for r in results:
+        by.setdefault(r["config"], []).append(r)
+
+    def med(name: str, c: int, key: str) -> float:
+        vals = [r["runs"][c][key] for r in by.get(name, []) if c in r["runs"]]
+        return statistics.median(vals) if vals else float("nan")
+
+    print(
+        "\n| config | "
+        + " | ".join(f"c={c} req/s | c={c} p50 ms | c={c} p99 ms" for c in conc)
+        + " | cold start s | idle RSS MB | errors |"
+    )
+    print("|---" * (3 * len(conc) + 4) + "|")
+    for name, rs in by.items():
+        cells = " | ".join(
+            f"{med(name, c, 'rps'):.0f} | {med(name, c, 'p50_ms'):.2f} | {med(name, c, 'p99_ms'):.1f}"
+            for c in conc
+        )
+        cold = statistics.median(r["cold_start_s"] for r in rs)
+        rss = statistics.median(r["idle_rss_mb"] for r in rs)
+        errors = sum(run["errors"] for r in rs for run in r["runs"].values())
+        print(f"| {name} | {cells} | {cold:.2f} | {rss:.0f} | {errors} |")
+    top = max(conc)
+    print(f"\nratios at c={top} (req/s):")
+    for a, b in [
+        ("bentotui_lr_batch", "bentoml_lr_batch"),
+        ("bentotui_lr_batch", "echo"),
+        ("bentotui_rf_batch", "bentoml_rf_batch"),
+        ("bentotui_rf_batch", "bentotui_rf_nobatch"),
+        ("bentotui_lr_batch", "bentotui_lr_nobatch"),
+        ("bentotui_text_batch", "bentotui_text_nobatch"),
+    ]:
+        if a in by and b in by:
+            print(f"  {a} / {b} = {med(a, top, 'rps') / med(b, top, 'rps'):.2f}")
+    if "bentotui_lr_batch" in by and "bentoml_lr_batch" in by:
+        print(
+            f"  p99 bentotui_lr_batch / bentoml_lr_batch at c={top} = "
+            f"{med('bentotui_lr_batch', top, 'p99_ms') / med('bentoml_lr_batch', top, 'p99_ms'):.2f}"
+        )
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--loadgen":
+        port, path, body, ctype, conc, seconds = json.loads(sys.argv[2])
+        print(json.dumps(asyncio.run(_load("127.0.0.1", port, path, body.encode(), ctype, conc, seconds))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per concurrency")
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--conc", type=lambda s: [int(c) for c in s.split(",")], default=[1, 16, 64])
+    parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument("--configs", default=None, help="comma list (default: all)")
+    parser.add_argument("--json", type=Path, default=None, help="write raw results here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    try:
+        bench = Bench(args, work)
+        names = args.configs.split(",") if args.configs else list(bench.configs)
+        unknown = set(names) - set(bench.configs)
+        if unknown:
+            parser.error(f"unknown configs: {', '.join(sorted(unknown))}")
+        names = bench.prepare(names)
+        print(
+            f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; {args.duration:g}s per cell",
+            flush=True,
+        )
+        results = []
+        for _ in range(args.reps):
+            for name in names:
+                try:
+                    results.append(bench.run_one(name))
+                except RuntimeError as exc:
+                    print(f"ERROR {name}: {exc}", flush=True)
+        summarize(results, args.conc)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
