@@ -99,7 +99,7 @@ bentotui.pytorch.save_model("doubler", doubler)
 PY
 serve_model doubler --python "$VENV_PY"
 port=$(wait_ready "${pids[-1]}" doubler)
-answer=$(curl -fsS -X POST "http://127.0.0.1:$port/__call__" -H 'Content-Type: application/json' -d '[[1.0,2.0]]')
+answer=$(curl -fsS -X POST "http://127.0.0.1:$port/predict" -H 'Content-Type: application/json' -d '[[1.0,2.0]]')
 echo "doubler -> $answer"
 [ "$(echo "$answer" | tr -d ' \n')" = "[[2.0,4.0]]" ]
 

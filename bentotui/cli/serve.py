@@ -26,6 +26,9 @@ def serve_cmd(
     max_body: int = typer.Option(20 * 1024 * 1024, "--max-body", min=1, help="Largest request body in bytes (413)."),
     reload: bool = typer.Option(False, "--reload", help="Restart when a file in the working folder changes."),
     log_format: str = typer.Option("text", "--log-format", help="Access log and log lines as text or json."),
+    python: Path = typer.Option(
+        None, "--python", help="Python interpreter for every runner worker (an environment with bentotui installed)."
+    ),
     run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
 ) -> None:
     """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
@@ -38,6 +41,8 @@ def serve_cmd(
     workdir = (working_dir or Path.cwd()).resolve()
     if not workdir.is_dir():
         raise InvalidArgument(f"--working-dir {workdir} is not a folder")
+    if python is not None and not python.is_file():
+        raise InvalidArgument(f"--python {python} is not a file")
     if reload:
         _reload(workdir)
         return
@@ -46,6 +51,7 @@ def serve_cmd(
     code = serve(ServeOptions(
         target=target, model=model, host=host, port=port, working_dir=workdir, runner_workers=runner_workers,
         timeout=timeout, max_concurrency=max_concurrency, max_body=max_body, log_format=log_format, run_id=run_id,
+        python=str(python) if python else None,
     ))
     raise typer.Exit(code)
 

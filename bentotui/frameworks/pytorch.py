@@ -98,12 +98,25 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
         import torch
 
         numpy_in = any(isinstance(a, np.ndarray) for a in args)
-        tensors = [torch.as_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        # JSON numbers arrive as float64; a float32 module wants its own dtype (BentoML casts too)
+        floats = _float_dtype(self.model)
+        tensors = [
+            torch.as_tensor(a, dtype=floats if a.dtype.kind == "f" else None) if isinstance(a, np.ndarray) else a
+            for a in args
+        ]
         with torch.inference_mode():
             result = getattr(self.model, method)(*tensors, **kwargs)
         return _to_numpy(result) if numpy_in else result
 
     return run
+
+
+def _float_dtype(module: Any) -> Any:
+    """The dtype of the module's first floating parameter (torch's default for parameterless ones)."""
+    import torch
+
+    parameters = module.parameters() if isinstance(module, torch.nn.Module) else ()
+    return next((p.dtype for p in parameters if p.is_floating_point()), torch.get_default_dtype())
 
 
 def _to_numpy(value: Any) -> Any:

@@ -5,6 +5,10 @@ old weights by ``decay``: it follows a model that warms up or a machine that get
 costs a few float operations per batch.  With only one batch size seen, the per-row slope cannot
 be separated from the fixed cost, so the estimate assumes cost proportional to rows (pessimistic
 for larger batches, which is the safe side for refusing work).
+
+The first batch is left out (it pays lazy initialisation: imports, allocator, caches) and the
+estimate only counts as ``warm`` after a few batches, so a burst of first calls to a fresh worker
+is queued rather than refused on the strength of one cold sample.
 """
 
 from __future__ import annotations
@@ -13,17 +17,24 @@ from __future__ import annotations
 class CostModel:
     """``estimate(n)`` in seconds; ``update(n, seconds)`` after each batch."""
 
+    #: batches needed (after the skipped first one) before the estimate is trusted for refusals
+    WARM_AFTER = 3
+
     def __init__(self, decay: float = 0.95) -> None:
         self.decay = decay
+        self._seen = 0
         self._w = self._n = self._nn = self._t = self._nt = 0.0
         self.a = 0.0  # seconds per row
         self.b = 0.0  # seconds per batch
 
     @property
     def warm(self) -> bool:
-        return self._w > 0
+        return self._seen > self.WARM_AFTER
 
     def update(self, n: int, seconds: float) -> None:
+        self._seen += 1
+        if self._seen == 1:
+            return
         d = self.decay
         self._w = self._w * d + 1.0
         self._n = self._n * d + n

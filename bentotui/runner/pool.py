@@ -134,7 +134,7 @@ class _RunnerGroup:
             threads = str(max(1, (os.cpu_count() or 1) // len(self.workers)))
             for var in THREAD_VARS:
                 env.setdefault(var, threads)
-        if python:  # an outside interpreter finds this bentotui without installing it
+        if python and not _process.is_frozen():  # an outside interpreter finds this bentotui's source
             package_root = str(Path(bentotui.__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         return command, env

@@ -99,7 +99,11 @@ def _forward(bound: Any) -> Callable[[Any], Any]:
 
 
 def model_service(tag: str) -> Any:
-    """An automatic service for one stored model: ``POST /<method>`` per signature."""
+    """An automatic service for one stored model: ``POST /<method>`` per signature.
+
+    ``__call__`` is published as ``/predict`` (what a user of such a model would call it), and
+    each API carries a valid example so the TUI's pre-filled request works as it is.
+    """
     import bentotui
     from bentotui import io
     from bentotui.service.service import Service
@@ -107,11 +111,25 @@ def model_service(tag: str) -> Any:
     model = bentotui.models.get(tag)
     runner = model.to_runner()
     service = Service(name=model.tag.name, runners=[runner])
-    text_model = model.info.module.endswith("transformers")
-    for method in model.info.signatures:
+    signatures = model.info.signatures
+    for method in signatures:
         handler = _forward(getattr(runner, method))
-        handler.__name__ = method
+        name = method
+        if method == "__call__":
+            name = "call" if "predict" in signatures else "predict"
+        handler.__name__ = name
         handler.__doc__ = f"{method} of model {model.tag}"
-        input_descriptor = io.JSON() if text_model else io.NumpyNdarray()
-        service.api(input=input_descriptor, output=io.JSON(), name=method)(handler)
+        service.api(input=_model_input(model), output=io.JSON(), name=name)(handler)
     return service
+
+
+def _model_input(model: Any) -> Any:
+    """The request descriptor of an automatic API, with an example that the model accepts."""
+    from bentotui import io
+
+    if model.info.module.endswith("transformers"):
+        return io.JSON(example="The striker scored twice as the home side won the cup final")
+    width = model.info.options.get("n_features_in")
+    if isinstance(width, int):
+        return io.NumpyNdarray(example=[[0.0] * width])
+    return io.NumpyNdarray()

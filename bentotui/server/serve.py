@@ -58,6 +58,7 @@ class ServeOptions:
     max_body: int = 20 * 1024 * 1024
     log_format: str = "text"
     run_id: str | None = None
+    python: str | None = None  # interpreter for every runner worker (--python)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -243,10 +244,49 @@ def _make_pool(service: Any, options: ServeOptions, metrics: Any) -> Any:
         return None
     from bentotui.runner.pool import RunnerPool
 
+    if not options.python:
+        for runner in runners:
+            runner.python = runner.python or _outside_python(runner)
     return RunnerPool(
         runners, workers=options.runner_workers, working_dir=str(options.working_dir),
-        sys_path=[str(options.working_dir)], observer=metrics,
+        sys_path=[str(options.working_dir)], observer=metrics, python=options.python,
     )
+
+
+def _outside_python(runner: Any) -> str | None:
+    """The ``runner.python`` setting for a runner whose framework this program cannot import.
+
+    The slim PyInstaller bundle carries scikit-learn but not torch or transformers: their models
+    run in workers started with a Python environment the user names, speaking the same protocol.
+    """
+    import importlib.util
+
+    from bentotui import config
+    from bentotui.exceptions import InvalidArgument
+
+    missing = sorted({
+        package
+        for model in getattr(runner, "models", ())
+        for package in _FRAMEWORK_PACKAGES.get(model.info.module, ())
+        if importlib.util.find_spec(package) is None
+    })
+    if not missing:
+        return None
+    python = config.get("runner.python")
+    if not python:
+        raise InvalidArgument(
+            f"runner {runner.name!r} needs {', '.join(missing)}, which this bentotui does not carry: "
+            "run `bentotui config set runner.python /path/to/venv/bin/python` (a venv with bentotui[torch,hf]) "
+            "or pass --python"
+        )
+    return python
+
+
+#: model module -> the packages its runner imports
+_FRAMEWORK_PACKAGES = {
+    "bentotui.pytorch": ("torch",),
+    "bentotui.transformers": ("torch", "transformers"),
+}
 
 
 class _Server:

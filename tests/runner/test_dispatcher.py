@@ -153,8 +153,9 @@ async def test_errors_reach_every_call_of_the_batch():
 async def test_overload_is_refused_at_once_from_the_cost_estimate():
     client = FakeClient()
     dispatcher = make(client, max_batch_size=2, max_latency_ms=100)
-    dispatcher.cost.update(1, 0.03)  # 30 ms per row
-    dispatcher.cost.update(2, 0.06)
+    for _ in range(CostModel.WARM_AFTER):
+        dispatcher.cost.update(1, 0.03)  # 30 ms per row
+        dispatcher.cost.update(2, 0.06)
     accepted = []
     with pytest.raises(ServiceUnavailable, match="overloaded"):
         for _ in range(50):
@@ -193,8 +194,13 @@ async def test_close_fails_queued_calls():
 def test_cost_model_fits_a_line_and_is_pessimistic_with_one_size():
     cost = CostModel()
     assert not cost.warm
+    cost.update(10, 5.0)  # the first batch pays lazy initialisation: left out
     cost.update(10, 0.010)
     assert cost.estimate(20) == pytest.approx(0.020)  # proportional until sizes differ
+    assert not cost.warm  # one cold sample never refuses a burst of first calls
+    for _ in range(CostModel.WARM_AFTER):
+        cost.update(10, 0.010)
+    assert cost.warm
     cost = CostModel()
     for n in (1, 5, 10, 50, 100):
         cost.update(n, 0.004 + 0.0001 * n)

@@ -139,7 +139,8 @@ async def test_run_from_a_thread_and_not_from_the_event_loop(started):
 async def test_calls_that_cannot_meet_the_latency_target_are_refused_quickly(started):
     runner = Runner(Doubler, runnable_init_params={"delay_s": 0.2}, max_batch_size=1, max_latency_ms=500)
     await started([runner])
-    await runner.async_run([0])  # teaches the cost model: ~0.2 s a row
+    for i in range(5):  # teaches the cost model: ~0.2 s a row (the first, cold batch is left out)
+        await runner.async_run([i])
 
     async def timed(i):
         begin = time.monotonic()
