@@ -247,11 +247,21 @@ class DemoModel:
     name: str
     description: str
     save: Callable[[str], Model]
+    #: the packages ``save`` imports (the slim bundle lacks torch and transformers)
+    requires: tuple[str, ...] = ("sklearn",)
+
+    def missing(self) -> list[str]:
+        """The required packages this program cannot import."""
+        import importlib.util
+
+        return [package for package in self.requires if importlib.util.find_spec(package) is None]
 
 
 DEMO_MODELS: tuple[DemoModel, ...] = (
     DemoModel("iris-classifier", "scikit-learn LogisticRegression on iris", save_iris_classifier),
-    DemoModel("text-classifier", "tiny transformers news classifier", save_text_classifier),
+    DemoModel(
+        "text-classifier", "tiny transformers news classifier", save_text_classifier, ("torch", "transformers")
+    ),
 )
 
 

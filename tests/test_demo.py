@@ -96,3 +96,34 @@ def test_demo_command_saves_both_models_once():
     text = bentotui.models.get("text-classifier")
     assert text.info.signatures["__call__"]["batchable"] is True
     assert bentotui.transformers.load_model(text)("The striker scored a late goal")[0]["label"] == "sports"
+
+
+def test_only_one_demo_model_and_unknown_name():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bentotui", "demo", "--only", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and "no demo model 'nope'" in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "bentotui", "demo", "--only", "iris-classifier"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0 and "saved iris-classifier" in out.stdout
+    from bentotui import models
+
+    assert [m.tag.name for m in models.list()] == ["iris-classifier"]
+
+
+def test_demo_needing_a_missing_library_is_skipped_or_built_elsewhere(monkeypatch, capsys):
+    """In the slim bundle torch is absent: without runner.python the text model is skipped."""
+    from rich.console import Console
+
+    from bentotui.cli.demo import _build_elsewhere
+    from bentotui.demo import DEMO_MODELS
+
+    text = next(spec for spec in DEMO_MODELS if spec.name == "text-classifier")
+    assert text.missing() == []  # this venv has torch and transformers
+    _build_elsewhere(Console(), "text-classifier", ["torch"], force=False)
+    assert "skipped text-classifier: needs torch" in capsys.readouterr().out
