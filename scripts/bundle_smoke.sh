@@ -23,13 +23,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-clean() { env -i HOME="$work" PATH=/usr/bin:/bin LANG=C.UTF-8 TERM=xterm-256color BENTOTUI_HOME="$home" "$@"; }
+clean_env=(HOME="$work" PATH=/usr/bin:/bin LANG=C.UTF-8 TERM=xterm-256color BENTOTUI_HOME="$home")
+clean() { env -i "${clean_env[@]}" "$@"; }
 say() { printf '\n== %s\n' "$*"; }
 
 # Starts serving a model from the bundle on a free port (in this shell, so cleanup can stop it).
 serve_model() {
     local tag=$1; shift
-    clean "$B" serve --model "$tag" --port 0 "$@" >"$work/serve-$tag.log" 2>&1 &
+    # env execs the bundle, so $! is the server's own pid (the one in its registry entry)
+    env -i "${clean_env[@]}" "$B" serve --model "$tag" --port 0 "$@" >"$work/serve-$tag.log" 2>&1 &
     pids+=("$!")
 }
 
@@ -71,8 +73,7 @@ echo "predict -> $answer"
 [ "$(echo "$answer" | tr -d ' \n')" = "[0,2]" ]
 
 say "TUI under tmux"
-tmux new-session -d -s "$session" -x 140 -y 40 \
-    "env -i HOME=$work PATH=/usr/bin:/bin LANG=C.UTF-8 TERM=xterm-256color BENTOTUI_HOME=$home $B"
+tmux new-session -d -s "$session" -x 140 -y 40 "env -i ${clean_env[*]} $B"
 ok=""
 for _ in $(seq 1 40); do
     sleep 0.5
@@ -97,7 +98,8 @@ with torch.no_grad():
     doubler.weight.copy_(torch.eye(2) * 2)
 bentotui.pytorch.save_model("doubler", doubler)
 PY
-serve_model doubler --python "$VENV_PY"
+clean "$B" config set runner.python "$VENV_PY"   # the bundle has no torch: its runner uses this Python
+serve_model doubler
 port=$(wait_ready "${pids[-1]}" doubler)
 answer=$(curl -fsS -X POST "http://127.0.0.1:$port/predict" -H 'Content-Type: application/json' -d '[[1.0,2.0]]')
 echo "doubler -> $answer"

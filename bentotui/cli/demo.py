@@ -55,7 +55,7 @@ def _build_elsewhere(console: Console, name: str, missing: list[str], force: boo
     if not python:
         console.print(
             f"[yellow]skipped {name}: needs {', '.join(missing)}; set runner.python to a Python "
-            "environment with bentotui[torch,hf] (bentotui config set runner.python PATH)[/]"
+            "environment with bentotui\\[torch,hf] (bentotui config set runner.python PATH)[/]"
         )
         return
     from bentotui.exceptions import BentotuiError
