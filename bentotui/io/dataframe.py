@@ -67,8 +67,10 @@ class PandasDataFrame(IODescriptor):
 
         try:
             if self.orient == "records":
-                if not isinstance(obj, list):
-                    raise BadInput("orient 'records' expects a JSON array of rows, e.g. [{\"a\": 1}]")
+                if not isinstance(obj, list) or not all(isinstance(row, (dict, list)) for row in obj):
+                    raise BadInput(
+                        "orient 'records' expects a JSON array of rows (objects or arrays), e.g. [{\"a\": 1}]"
+                    )
                 return pd.DataFrame(obj)
             if self.orient == "values":
                 if not isinstance(obj, list) or not all(isinstance(row, list) for row in obj):

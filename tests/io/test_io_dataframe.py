@@ -88,6 +88,7 @@ async def test_single_dtype_applies_to_every_column():
     ("orient", "body", "message"),
     [
         ("records", '{"a": 1}', "orient 'records' expects a JSON array of rows"),
+        ("records", "[1, 2]", "orient 'records' expects a JSON array of rows"),
         ("values", "[1, 2]", "orient 'values' expects a JSON array of arrays"),
         ("columns", "[1, 2]", "orient 'columns' expects a JSON object"),
         ("split", '{"columns": ["a"]}', "orient 'split' expects an object with 'columns' and 'data'"),
