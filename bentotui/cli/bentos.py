@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bentotui.cli.models import InfoFormat, ListFormat
+from bentotui.cli._output import InfoFormat, ListFormat, dump, progress, relative_time
 
 if TYPE_CHECKING:
     from bentotui.store.item_store import Item
@@ -44,7 +44,6 @@ def list_bentos(
 ) -> None:
     """List stored bentos, newest first."""
     from bentotui.bentos import bento_store
-    from bentotui.cli.models import _dump
 
     items, problems = bento_store().scan(name)
     if problems:
@@ -55,7 +54,7 @@ def list_bentos(
         for problem in problems:
             err.print(f"[yellow]warning:[/] skipped a corrupt entry: {escape(problem.message)}")
     if output is not ListFormat.table:
-        _dump([_row(item) for item in items], output.value)
+        dump([_row(item) for item in items], output.value)
         return
     _print_table(items)
 
@@ -67,7 +66,6 @@ def _print_table(items: list[Item]) -> None:
     from rich.filesize import decimal
     from rich.table import Table
 
-    from bentotui.cli.models import relative_time
 
     console = Console(highlight=False)
     if not items:
@@ -94,11 +92,10 @@ def get_bento(
 ) -> None:
     """Show one bento's bento.yaml (and where it lives)."""
     from bentotui.bentos import get
-    from bentotui.cli.models import _dump
 
     item = get(tag)
     manifest = {k: v for k, v in item.manifest.items() if k != "files"}
-    _dump({"tag": str(item.tag), "path": str(item.path), **manifest}, output.value)
+    dump({"tag": str(item.tag), "path": str(item.path), **manifest}, output.value)
 
 
 @app.command("delete")
@@ -126,11 +123,10 @@ def export_bento(
 ) -> None:
     """Export one bento (with its models) to a .bento archive."""
     from bentotui.bentos import bento_store
-    from bentotui.cli.models import _progress
 
     store = bento_store()
     item = store.get(tag)
-    with _progress(int(item.manifest["size_bytes"]), f"exporting {item.tag}") as update:
+    with progress(int(item.manifest["size_bytes"]), f"exporting {item.tag}") as update:
         written = store.export(item.tag, path, force=force, progress=update)
     typer.echo(f"exported {item.tag} to {written}")
 
@@ -142,10 +138,9 @@ def import_bento(
 ) -> None:
     """Import a bento from a .bento archive (checksums verified; hostile archives refused)."""
     from bentotui.bentos import bento_store
-    from bentotui.cli.models import _progress
 
     size = path.stat().st_size if path.is_file() else 0
-    with _progress(size, f"importing {path.name}") as update:
+    with progress(size, f"importing {path.name}") as update:
         item = bento_store().import_(path, force=force, progress=update)
     typer.echo(f"imported {item.tag}")
 

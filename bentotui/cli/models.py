@@ -7,17 +7,15 @@ store, which the CLI root prints as one red line with exit code 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bentotui.cli._output import InfoFormat, ListFormat, dump, progress, relative_time
+
 if TYPE_CHECKING:
-    from bentotui.store.item_store import Progress as ProgressFn
     from bentotui.store.models import Model
 
 app = typer.Typer(
@@ -25,21 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-#: items at least this big get a progress bar on export/import
-PROGRESS_MIN_BYTES = 64 * 1024 * 1024
-
-
-class ListFormat(str, Enum):
-    table = "table"
-    json = "json"
-    yaml = "yaml"
-
-
-class InfoFormat(str, Enum):
-    yaml = "yaml"
-    json = "json"
-
 
 def parse_labels(pairs: list[str]) -> dict[str, str]:
     """``["k=v", ...]`` -> ``{"k": "v"}``; InvalidArgument for anything else."""
@@ -68,29 +51,6 @@ def _row(model: Model) -> dict[str, Any]:
     }
 
 
-def relative_time(when: datetime, now: datetime) -> str:
-    """``"5 minutes ago"``-style age; the ISO time beyond a week (a date is clearer then)."""
-    seconds = (now - when).total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            if unit == "day" and seconds >= 7 * 86400:
-                return when.strftime("%Y-%m-%d %H:%M")
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count > 1 else ''} ago"
-    return "just now"
-
-
-def _dump(data: Any, fmt: str) -> None:
-    if fmt == "json":
-        import json
-
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        from bentotui.store.item_store import dump_yaml
-
-        typer.echo(dump_yaml(data), nl=False)
-
-
 @app.command("list")
 def list_models(
     name: str | None = typer.Argument(None, help="Only this model name (or name:version)."),
@@ -111,7 +71,7 @@ def list_models(
         for problem in problems:
             err.print(f"[yellow]warning:[/] skipped a corrupt entry: {escape(problem.message)}")
     if output is not ListFormat.table:
-        _dump([_row(m) for m in models], output.value)
+        dump([_row(m) for m in models], output.value)
         return
     _print_table(models)
 
@@ -167,7 +127,7 @@ def get_model(
     from bentotui.store.models import ModelStore
 
     model = ModelStore().get(tag)
-    _dump({"tag": str(model.tag), "path": str(model.path), **model.info.to_dict()}, output.value)
+    dump({"tag": str(model.tag), "path": str(model.path), **model.info.to_dict()}, output.value)
 
 
 @app.command("delete")
@@ -198,7 +158,7 @@ def export_model(
 
     store = ModelStore()
     model = store.get(tag)
-    with _progress(model.info.size_bytes, f"exporting {model.tag}") as update:
+    with progress(model.info.size_bytes, f"exporting {model.tag}") as update:
         written = store.export(model.tag, path, force=force, progress=update)
     typer.echo(f"exported {model.tag} to {written}")
 
@@ -212,19 +172,6 @@ def import_model(
     from bentotui.store.models import ModelStore
 
     size = path.stat().st_size if path.is_file() else 0
-    with _progress(size, f"importing {path.name}") as update:
+    with progress(size, f"importing {path.name}") as update:
         model = ModelStore().import_(path, force=force, progress=update)
     typer.echo(f"imported {model.tag}")
-
-
-@contextmanager
-def _progress(total: int, description: str) -> Iterator[ProgressFn | None]:
-    """A transient rich progress bar for big transfers (none for small ones, where it would flicker)."""
-    if total < PROGRESS_MIN_BYTES:
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda done, all_bytes: bar.update(task, completed=done, total=all_bytes)

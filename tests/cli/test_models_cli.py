@@ -151,9 +151,10 @@ def test_export_import_with_progress_bar(tmp_path: Path, monkeypatch: pytest.Mon
     """In-process (typer's CliRunner) with the progress threshold lowered to exercise the bar."""
     from typer.testing import CliRunner
 
+    from bentotui.cli import _output
     from bentotui.cli import models as models_cli
 
-    monkeypatch.setattr(models_cli, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr(_output, "PROGRESS_MIN_BYTES", 1)
     model = save("iris")
     runner = CliRunner()
     exported = runner.invoke(models_cli.app, ["export", "iris", str(tmp_path / "iris.bentomodel")])
