@@ -45,10 +45,13 @@ class CostModel:
         if det > 1e-9 * max(self._w * self._nn, 1.0):
             a = (self._w * self._nt - self._n * self._t) / det
             b = (self._t - a * self._n) / self._w
-            if a >= 0 and b >= 0:
-                self.a, self.b = a, b
-                return
-        # one batch size so far (or a fit that says negative cost): proportional
+            if a < 0:  # cost flat in the batch size (or rounding below zero): all fixed cost
+                a, b = 0.0, self._t / self._w
+            elif b < 0:  # a line through the origin fits best
+                a, b = self._nt / self._nn, 0.0
+            self.a, self.b = a, b
+            return
+        # one batch size so far: proportional
         self.a, self.b = self._t / max(self._n, 1e-12), 0.0
 
     def estimate(self, n: int) -> float:

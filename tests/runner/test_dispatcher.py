@@ -245,3 +245,11 @@ async def test_a_lone_caller_never_waits_even_with_a_fixed_cost():
         client.finish()
         await future
         await asyncio.sleep(0.01)
+
+
+def test_cost_model_with_a_flat_cost_is_all_fixed_cost():
+    """Equal times for every batch size (a RandomForest) must not fall back to per-row cost."""
+    cost = CostModel()
+    for n in (1, 8) * 10:
+        cost.update(n, 0.05)
+    assert cost.a == pytest.approx(0.0, abs=1e-9) and cost.b == pytest.approx(0.05)
