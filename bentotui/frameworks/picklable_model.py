@@ -1,8 +1,8 @@
 """``bentotui.picklable_model``: any picklable Python object (a function, a callable object).
 
-Saved with cloudpickle when it is installed, which stores functions and classes defined in the
-user's script (``__main__``) or in a notebook by value, so a runner worker can load them; plain
-pickle otherwise.  Loading unpickles: load only models you trust.
+Saved with cloudpickle, which stores functions and classes defined in the user's script
+(``__main__``) or in a notebook by value, so a runner worker can load them (a cloudpickle file is
+read back with plain ``pickle``).  Loading unpickles: load only models you trust.
 
 Default runner signature: ``__call__``, not batchable (nothing is known about the object's
 inputs); pass ``signatures=`` to expose other methods or to batch.
@@ -11,7 +11,6 @@ inputs); pass ``signatures=`` to expose other methods or to batch.
 from __future__ import annotations
 
 import pickle
-import platform
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,10 +29,8 @@ FILE = "model.pkl"
 
 def _pickler() -> tuple[Any, str, str]:
     """(module with ``dumps``, its name, the version recorded as the framework version)."""
-    try:
-        import cloudpickle
-    except ImportError:  # pragma: no cover - cloudpickle ships with the dev environment
-        return pickle, "pickle", platform.python_version()
+    import cloudpickle
+
     return cloudpickle, "cloudpickle", cloudpickle.__version__
 
 

@@ -1,6 +1,6 @@
 """``bentotui.pytorch``: ``torch.nn.Module`` models in the model store.
 
-The whole module is saved with ``torch.save`` using cloudpickle as the pickler (when installed).
+The whole module is saved with ``torch.save`` using cloudpickle as the pickler.
 A ``state_dict`` alone would need the class *and* its constructor arguments at load time, which
 the store cannot know; a plain pickle of the module stores the class by reference, which fails in
 a runner worker when the class was defined in the user's script (``__main__``).  cloudpickle
@@ -15,7 +15,6 @@ torch is imported inside the functions.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,10 +46,7 @@ def save_model(
 
     if not isinstance(obj, torch.nn.Module):
         raise InvalidArgument(f"bentotui.pytorch saves torch.nn.Module objects, got {type(obj).__name__}")
-    try:
-        import cloudpickle as pickler
-    except ImportError:  # pragma: no cover - cloudpickle ships with the dev environment
-        pickler = pickle
+    import cloudpickle as pickler  # a module class defined in the user's script still loads elsewhere
 
     def write(folder: Path) -> None:
         torch.save(obj, folder / FILE, pickle_module=pickler)

@@ -367,11 +367,8 @@ class ModelStore:
 
 
 def _pickle_custom_objects(objects: dict[str, Any], file: Path) -> None:
-    """cloudpickle when installed (lambdas, local classes), plain pickle otherwise."""
-    try:
-        import cloudpickle as pickler
-    except ImportError:  # pragma: no cover - cloudpickle ships with the dev environment
-        pickler = pickle
+    """cloudpickle, so lambdas and classes local to a script survive the trip."""
+    import cloudpickle as pickler
     try:
         data = pickler.dumps(objects)
     except Exception as exc:
