@@ -32,6 +32,8 @@ from bentotui.io.base import HTTPRequest
 from bentotui.server.access_log import AccessLog
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
+from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
+from bentotui.service.service import STATIC_PREFIX
 
 logger = logging.getLogger("bentotui.server")
 
@@ -41,7 +43,6 @@ Send = Callable[[dict], Awaitable[None]]
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 DEFAULT_MAX_BODY = 20 * 1024 * 1024
-_FIXED_ENDPOINTS = frozenset({"/", "/healthz", "/livez", "/readyz", "/metrics", "/docs.json"})
 
 
 def _error_body(error: str, detail: object, request_id: str) -> bytes:
@@ -52,7 +53,7 @@ def _endpoint_label(path: str) -> str:
     """Metrics label for a non-API path; unknown paths share one label to bound cardinality."""
     if path in _FIXED_ENDPOINTS:
         return path
-    return "/static" if path.startswith("/static/") else "<other>"
+    return STATIC_PREFIX if path.startswith(STATIC_PREFIX + "/") else "<other>"
 
 
 class ServerCore:
@@ -222,7 +223,7 @@ def create_app(
     ``/readyz`` is 200 once ``is_started()`` (the launcher's: runners up, startup hooks run) and
     while ``pool`` (a RunnerPool, or None without runners) has a live worker for every runner.
     """
-    app = Quart(__name__, static_folder=STATIC_DIR, static_url_path="/static")
+    app = Quart(__name__, static_folder=STATIC_DIR, static_url_path=STATIC_PREFIX)
     metrics = metrics or ServerMetrics(service.name)
 
     def ready() -> bool:
