@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from bentotui.frameworks.registry import FRAMEWORKS
+
 __version__ = "0.1.0"
 
 # public name -> (module, attribute or None for the module itself)
@@ -19,10 +21,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "io": ("bentotui.io", None),
     "adapters": ("bentotui.adapters", None),
     "frameworks": ("bentotui.frameworks", None),
-    "sklearn": ("bentotui.frameworks.sklearn", None),
-    "pytorch": ("bentotui.frameworks.pytorch", None),
-    "transformers": ("bentotui.frameworks.transformers", None),
-    "picklable_model": ("bentotui.frameworks.picklable_model", None),
     "client": ("bentotui.client", None),
     "SyncClient": ("bentotui.client", "SyncClient"),
     "AsyncClient": ("bentotui.client", "AsyncClient"),
@@ -39,6 +37,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "depends": ("bentotui.service.classes", "depends"),
     "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
 }
+# ``bentotui.sklearn``, ``bentotui.pytorch``, ...: one per row of the framework registry
+_LAZY.update({info.public_name: (info.impl, None) for info in FRAMEWORKS})
 
 __all__ = ["__version__", *_LAZY]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import NotFound
+from bentotui.frameworks.registry import framework
 
 if TYPE_CHECKING:
     from bentotui.store.models import Model
@@ -248,7 +249,7 @@ class DemoModel:
     description: str
     save: Callable[[str], Model]
     #: the packages ``save`` imports (the slim bundle lacks torch and transformers)
-    requires: tuple[str, ...] = ("sklearn",)
+    requires: tuple[str, ...] = framework("bentotui.sklearn").import_packages
 
     def missing(self) -> list[str]:
         """The required packages this program cannot import."""
@@ -260,7 +261,8 @@ class DemoModel:
 DEMO_MODELS: tuple[DemoModel, ...] = (
     DemoModel("iris-classifier", "scikit-learn LogisticRegression on iris", save_iris_classifier),
     DemoModel(
-        "text-classifier", "tiny transformers news classifier", save_text_classifier, ("torch", "transformers")
+        "text-classifier", "tiny transformers news classifier", save_text_classifier,
+        framework("bentotui.transformers").import_packages,
     ),
 )
 

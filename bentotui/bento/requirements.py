@@ -16,20 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from bentotui.exceptions import BuildError
+from bentotui.frameworks.registry import framework
 
 #: bentotui dependencies a server never imports (the TUI and --reload)
 NOT_FOR_SERVING = {"textual", "watchfiles"}
-#: model.yaml ``module`` -> bentotui extras (pyproject optional-dependencies) its framework needs
-FRAMEWORK_EXTRAS: dict[str, tuple[str, ...]] = {
-    "bentotui.pytorch": ("torch",),
-    "bentotui.transformers": ("hf", "torch"),
-}
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def model_extras(module: str, options: Mapping[str, Any]) -> tuple[str, ...]:
     """The bentotui extras needed to load one model (``model.yaml`` module and options)."""
-    extras = FRAMEWORK_EXTRAS.get(module, ())
+    extras = framework(module).pip_extras
     if options.get("serialization") == "skops":
         extras += ("safe",)  # skops loads without unpickling; it is an optional dependency
     return extras

@@ -103,7 +103,7 @@ class WorkerSpec:
             instance = import_ref(self.ref)(**self.kwargs)
         else:
             from bentotui import models
-            from bentotui.store.models import framework_module
+            from bentotui.frameworks.registry import framework_module
 
             model = models.get(self.ref)
             runnable_class = framework_module(model.info.module).get_runnable(model)

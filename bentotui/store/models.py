@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import json
 import logging
 import pickle
@@ -20,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui import __version__, paths
@@ -36,24 +34,6 @@ log = logging.getLogger(__name__)
 MANIFEST = "model.yaml"
 ARCHIVE_SUFFIX = ".bentomodel"
 CUSTOM_OBJECTS_FILE = "custom_objects.pkl"
-
-#: ``module`` recorded in model.yaml -> the framework module that saves/loads/serves it
-FRAMEWORKS: dict[str, str] = {
-    "bentotui.sklearn": "bentotui.frameworks.sklearn",
-    "bentotui.pytorch": "bentotui.frameworks.pytorch",
-    "bentotui.transformers": "bentotui.frameworks.transformers",
-    "bentotui.picklable_model": "bentotui.frameworks.picklable_model",
-}
-
-
-def framework_module(module: str) -> ModuleType:
-    """Import the framework module that handles models saved by ``module``."""
-    try:
-        target = FRAMEWORKS[module]
-    except KeyError:
-        raise NotFound(f"no framework module for {module!r}; known: {', '.join(FRAMEWORKS)}") from None
-    return importlib.import_module(target)
-
 
 @dataclass
 class ModelInfo:
@@ -154,6 +134,9 @@ class Model:
 
     def load_model(self, *args: Any, **kwargs: Any) -> Any:
         """Load the saved object with the framework module that saved it."""
+        # store -> frameworks, lazily: the public ``Model.load_model`` dispatches to the framework
+        from bentotui.frameworks.registry import framework_module
+
         return framework_module(self.info.module).load_model(self, *args, **kwargs)
 
     def to_runner(
@@ -164,6 +147,8 @@ class Model:
         **runner_options: Any,
     ) -> Runner:
         """A runner that serves this model with its framework's runnable (batching per signature)."""
+        # store -> frameworks and runner, lazily: BentoML's public ``models.get(tag).to_runner()``
+        from bentotui.frameworks.registry import framework_module
         from bentotui.runner.runner import Runner
 
         limits = {"max_batch_size": max_batch_size, "max_latency_ms": max_latency_ms}

@@ -17,7 +17,7 @@ from bentotui import paths
 from bentotui.exceptions import InvalidArgument, NotFound, StoreCorrupted
 from bentotui.runner.runnable import Runnable
 from bentotui.store import item_store
-from bentotui.store import models as store_models
+from bentotui.frameworks import registry
 from bentotui.store.models import ModelStore
 from bentotui.store.tags import Tag
 
@@ -263,7 +263,7 @@ def fake_framework(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     module.load_model = lambda model, *a, **kw: ("loaded", str(model.tag), a, kw)
     module.get_runnable = lambda model: _Doubler
     monkeypatch.setitem(sys.modules, "h1_fake_framework", module)
-    monkeypatch.setitem(store_models.FRAMEWORKS, "bentotui.fake", "h1_fake_framework")
+    monkeypatch.setitem(registry._BY_MODULE, "bentotui.fake", registry.FrameworkInfo("bentotui.fake", "h1_fake_framework"))
     return module
 
 
