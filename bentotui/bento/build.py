@@ -23,11 +23,11 @@ from bentotui.bento import requirements
 from bentotui.bento.bentofile import ALWAYS_EXCLUDE, DEFAULT_INCLUDE, BentoBuildConfig, load_bentofile
 from bentotui.bento.dockerfile import render_dockerfile
 from bentotui.exceptions import BentotuiError, BuildError
+from bentotui.service.loader import DEFAULT_PORT, load_target
+from bentotui.service.service import Service
 from bentotui.store.item_store import Item
 from bentotui.store.tags import Tag, validate_part
 
-#: the port a bento serves on unless its service says otherwise (0.x services say 5000)
-DEFAULT_PORT = 3000
 #: called with a short description as each build step starts (the CLI shows rich progress)
 StepCallback = Callable[[str], None]
 BUILD_STEPS = 5
@@ -93,7 +93,7 @@ def build(
     files = collect_files(build_dir, config.include, config.exclude)
     step("resolving models")
     models = _resolve_models([*config.models, *service_models])
-    port = config.docker.expose_port or getattr(service, "default_port", None) or DEFAULT_PORT
+    port = config.docker.expose_port or service.default_port or DEFAULT_PORT
     step("pinning the Python environment")
     reqs = requirements.render(
         extras=[e for m in models for e in requirements.model_extras(m.info.module, m.info.options)],
@@ -168,18 +168,16 @@ def _lives_in(module: Any, folder: Path) -> bool:
     return bool(file) and Path(file).resolve().is_relative_to(folder)
 
 
-def _load_service(ref: str, build_dir: Path) -> Any:
-    from bentotui.server.loader import load_target
-
+def _load_service(ref: str, build_dir: Path) -> Service:
     try:
-        return load_target(ref, build_dir)
+        return load_target(ref, build_dir).service
     except BuildError:
         raise
     except BentotuiError as exc:
         raise BuildError(f"cannot load service {ref!r}: {exc.message}") from None
 
 
-def _describe(service: Any) -> dict[str, list[dict[str, Any]]]:
+def _describe(service: Service) -> dict[str, list[dict[str, Any]]]:
     apis = [
         {
             "name": api.name,
@@ -205,7 +203,7 @@ def _tag_of(model: Any) -> Tag:
     return model.tag if hasattr(model, "tag") else Tag.parse(str(model))
 
 
-def _service_models(service: Any) -> list[str]:
+def _service_models(service: Service) -> list[str]:
     found = [*service.models, *(m for runner in service.runners for m in runner.models)]
     return [str(_tag_of(m)) for m in found]
 

@@ -11,23 +11,12 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bentotui.exceptions import Conflict, InvalidArgument, NotFound
+from bentotui.service.loader import DEFAULT_PORT, ServeTarget, load_target
 from bentotui.store.item_store import Item
 from bentotui.store.tags import Tag
-
-
-@dataclass
-class BentoTarget:
-    """What serving a bento needs: the service, where it runs from, and its default port."""
-
-    service: Any
-    working_dir: Path
-    default_port: int
-    bento: Item
 
 
 def find_bento(target: str, cwd: Path | None = None) -> Item | None:
@@ -50,37 +39,28 @@ def find_bento(target: str, cwd: Path | None = None) -> Item | None:
         return None
 
 
-def load_bento_service(target: str, cwd: Path | None = None) -> BentoTarget:
+def load_bento_service(target: str, cwd: Path | None = None) -> ServeTarget:
     """Import a bento's service (its models made available first); NotFound if no such bento."""
-    bento = find_bento(target, cwd)
-    if bento is None:
+    found = resolve_bento(target, cwd or Path.cwd())
+    if found is None:
         raise NotFound(f"no bento {target!r} (neither a bento folder nor a tag in the store)")
-    return _load(bento)
+    return found
 
 
-def _load(bento: Item) -> BentoTarget:
-    from bentotui.server.loader import load_target
+def resolve_bento(target: str, working_dir: Path) -> ServeTarget | None:
+    """Resolver (:mod:`bentotui.service.loader`) for a bento tag or folder; None if not a bento.
 
-    ensure_models(bento)
-    working_dir = bento.path / "src"
-    service = load_target(bento.manifest["service"], working_dir)
-    port = int(bento.manifest.get("default_port") or 3000)
-    return BentoTarget(service=service, working_dir=working_dir, default_port=port, bento=bento)
-
-
-def resolve(target: str, working_dir: Path) -> Any:
-    """TARGET resolver for ``bentotui.server.loader``: a bento's Service, or None if not a bento.
-
-    The service carries ``working_dir`` (the bento's ``src/``) and ``default_port`` attributes,
-    which the server uses in place of ``--working-dir`` and as the port when ``--port`` is not given.
+    The target runs from the bento's ``src/`` (in place of ``--working-dir``) and takes the port
+    the bento was built with when ``--port`` is not given.
     """
     bento = find_bento(target, working_dir)
     if bento is None:
         return None
-    loaded = _load(bento)
-    loaded.service.working_dir = loaded.working_dir
-    loaded.service.default_port = loaded.default_port
-    return loaded.service
+    ensure_models(bento)
+    src = bento.path / "src"
+    service = load_target(bento.manifest["service"], src).service
+    port = int(bento.manifest.get("default_port") or DEFAULT_PORT)
+    return ServeTarget(service, src, port, bento)
 
 
 def ensure_models(bento: Item) -> list[Tag]:

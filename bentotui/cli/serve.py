@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from bentotui.server.options import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT_S, ServeOptions
+
 app = typer.Typer()
 
 
@@ -18,12 +20,12 @@ def serve_cmd(
     port: int = typer.Option(
         None, "--port", "-p", min=0, max=65535, help="Port (default 3000, or the bento's); 0 picks a free one."
     ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to bind."),
     working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
     runner_workers: int = typer.Option(None, "--runner-workers", min=1, help="Worker processes per runner."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
     max_concurrency: int = typer.Option(None, "--max-concurrency", min=1, help="API requests in flight before 503."),
-    max_body: int = typer.Option(20 * 1024 * 1024, "--max-body", min=1, help="Largest request body in bytes (413)."),
+    max_body: int = typer.Option(DEFAULT_MAX_BODY, "--max-body", min=1, help="Largest request body in bytes (413)."),
     reload: bool = typer.Option(False, "--reload", help="Restart when a file in the working folder changes."),
     log_format: str = typer.Option("text", "--log-format", help="Access log and log lines as text or json."),
     python: Path = typer.Option(
@@ -32,28 +34,17 @@ def serve_cmd(
     run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
 ) -> None:
     """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
-    from bentotui.exceptions import InvalidArgument
-
-    if log_format not in ("text", "json"):
-        raise InvalidArgument(f"--log-format must be text or json, not {log_format!r}")
-    if (target is None) == (model is None):
-        raise InvalidArgument("give a TARGET (module:attr) or --model TAG, not both or neither")
-    workdir = (working_dir or Path.cwd()).resolve()
-    if not workdir.is_dir():
-        raise InvalidArgument(f"--working-dir {workdir} is not a folder")
-    if python is not None and not python.is_file():
-        raise InvalidArgument(f"--python {python} is not a file")
+    options = ServeOptions(
+        target=target, model=model, host=host, port=port, working_dir=working_dir or Path.cwd(),
+        runner_workers=runner_workers, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
+        log_format=log_format, run_id=run_id, python=str(python) if python else None,
+    )
     if reload:
-        _reload(workdir)
+        _reload(options.working_dir)
         return
-    from bentotui.server.serve import ServeOptions, serve
+    from bentotui.server.serve import serve
 
-    code = serve(ServeOptions(
-        target=target, model=model, host=host, port=port, working_dir=workdir, runner_workers=runner_workers,
-        timeout=timeout, max_concurrency=max_concurrency, max_body=max_body, log_format=log_format, run_id=run_id,
-        python=str(python) if python else None,
-    ))
-    raise typer.Exit(code)
+    raise typer.Exit(serve(options))
 
 
 def _reload(workdir: Path) -> None:

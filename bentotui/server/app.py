@@ -32,6 +32,7 @@ from bentotui.io.base import HTTPRequest
 from bentotui.server.access_log import AccessLog
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
+from bentotui.server.options import DEFAULT_MAX_BODY
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
 
@@ -42,7 +43,6 @@ Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
-DEFAULT_MAX_BODY = 20 * 1024 * 1024
 
 
 def _error_body(error: str, detail: object, request_id: str) -> bytes:

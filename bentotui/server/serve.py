@@ -12,133 +12,40 @@ Order matters for the promises the CLI and the TUI rely on:
 3. SIGTERM/SIGINT stop accepting; hypercorn lets requests in flight finish (bounded by
    ``--timeout``), then the workers stop, the entry is removed and the process exits 0.
 
-Everything written to stderr (this process's log records and tracebacks, and the inherited
-stderr of the worker processes) is copied into the run's log file next to the access log.
+Everything written to stderr is copied into the run's log file next to the access log
+(:mod:`bentotui.server.stdio`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import os
 import signal
 import socket
-import stat
-import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 from bentotui import runs
 from bentotui.exceptions import BentotuiError, InvalidArgument
+from bentotui.server.options import ServeOptions
+from bentotui.server.stdio import StderrTee, open_streams, setup_logging
+from bentotui.service.loader import ServeTarget
+
+if TYPE_CHECKING:
+    from bentotui.runner.pool import RunnerPool
+    from bentotui.runner.runner import Runner
+    from bentotui.server.access_log import AccessLog
+    from bentotui.server.metrics import ServerMetrics
+    from bentotui.service.service import Service
 
 logger = logging.getLogger("bentotui.server")
 
 _FLUSH_EVERY_S = 0.25
 #: set by ``serve --reload`` for its children: the pid the registry entry names
 SUPERVISOR_ENV = "BENTOTUI_SUPERVISOR_PID"
-
-
-@dataclass
-class ServeOptions:
-    """Everything ``bentotui serve`` accepts (the CLI only fills this in)."""
-
-    target: str | None = None
-    model: str | None = None
-    host: str = "127.0.0.1"
-    port: int | None = None  # None: the bento's default port, else 3000
-    working_dir: Path = field(default_factory=Path.cwd)
-    runner_workers: int | None = None
-    timeout: float = 60.0
-    max_concurrency: int | None = None
-    max_body: int = 20 * 1024 * 1024
-    log_format: str = "text"
-    run_id: str | None = None
-    python: str | None = None  # interpreter for every runner worker (--python)
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data = {
-            "time": self.formatTime(record), "type": "log", "level": record.levelname,
-            "logger": record.name, "message": record.getMessage(),
-        }
-        if record.exc_info:
-            data["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(data)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    try:
-        a, b = os.fstat(fd), os.stat(path)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
-
-
-def _is_devnull(fd: int) -> bool:
-    try:
-        st = os.fstat(fd)
-    except OSError:
-        return True
-    return stat.S_ISCHR(st.st_mode) and _same_file(fd, Path(os.devnull))
-
-
-class _StderrTee:
-    """Points fd 2 at a pipe whose reader copies each chunk to the old stderr and the log file.
-
-    Worker processes inherit fd 2, so their output lands in the log file too.  When stderr
-    already *is* the log file (a server started detached by ``runs.start_run``) nothing is done.
-    """
-
-    def __init__(self, log_path: Path) -> None:
-        self._orig: int | None = None
-        if _same_file(2, log_path):
-            return
-        sys.stderr.flush()
-        self._log = open(log_path, "ab", buffering=0)
-        self._orig = os.dup(2)
-        read_fd, write_fd = os.pipe()
-        os.dup2(write_fd, 2)
-        os.close(write_fd)
-        self._thread = threading.Thread(target=self._pump, args=(read_fd,), name="stderr-tee", daemon=True)
-        self._thread.start()
-
-    def _pump(self, read_fd: int) -> None:
-        orig = self._orig
-        assert orig is not None
-        while chunk := os.read(read_fd, 65536):
-            self._log.write(chunk)
-            try:
-                os.write(orig, chunk)
-            except OSError:
-                pass
-        os.close(read_fd)
-
-    def close(self) -> None:
-        """Give fd 2 back; the pump ends once the last worker holding the pipe has exited."""
-        if self._orig is None:
-            return
-        sys.stderr.flush()
-        os.dup2(self._orig, 2)
-        self._thread.join(timeout=1.0)
-
-
-def _setup_logging(log_format: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    for noisy in ("hypercorn.access", "quart.serving"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -161,61 +68,50 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _open_streams(log_path: Path) -> list[IO[str]]:
-    """Buffered access-log streams: the log file, plus stdout unless it is /dev/null."""
-    log_file = open(log_path, "a", buffering=1 << 16, encoding="utf-8")
-    streams: list[IO[str]] = [log_file]
-    if not _is_devnull(1) and not _same_file(1, log_path):
-        streams.append(os.fdopen(os.dup(1), "w", buffering=1 << 16, encoding="utf-8"))
-    return streams
-
-
-def _resolve(options: ServeOptions) -> Any:
-    from bentotui.server import loader
+def resolve_target(options: ServeOptions) -> ServeTarget:
+    """What ``options`` name: a stored model's automatic service, or the first resolver's answer
+    for TARGET (a ``module:attr`` in the working folder, then a bento tag or folder)."""
+    from bentotui.bento.serving import resolve_bento
+    from bentotui.service.loader import load_target, resolve_module
 
     if options.model is not None:
-        return loader.model_service(options.model)
-    if options.target is None:
-        raise InvalidArgument("give a TARGET (module:attr) or --model TAG")
-    return loader.load_target(options.target, options.working_dir)
+        from bentotui.service.model_service import model_service
+
+        return ServeTarget.of(model_service(options.model), options.working_dir)
+    assert options.target is not None  # ServeOptions holds exactly one of the two
+    return load_target(options.target, options.working_dir, (resolve_module, resolve_bento))
 
 
 def serve(options: ServeOptions) -> int:
     """Run a server until SIGTERM/SIGINT; returns the exit code (0 after a clean shutdown)."""
-    if options.log_format not in ("text", "json"):
-        raise InvalidArgument(f"--log-format must be text or json, not {options.log_format!r}")
-    if options.target is not None and options.model is not None:
-        raise InvalidArgument("give either TARGET or --model, not both")
     run_id = options.run_id or runs.new_run_id()
     log_path = runs.log_path_for(run_id)
     log_path.touch()
-    tee = _StderrTee(log_path)
-    _setup_logging(options.log_format)
+    tee = StderrTee(log_path)
+    setup_logging(options.log_format)
     try:
-        service = _resolve(options)
-        # a bento runs from its own src/ folder and may carry its default port (5000 for 0.x)
-        options.working_dir = Path(getattr(service, "working_dir", None) or options.working_dir)
-        port = options.port if options.port is not None else int(getattr(service, "default_port", None) or 3000)
-        sock = bind_socket(options.host, port)
-        return _serve_bound(options, service, sock, run_id, log_path)
+        target = resolve_target(options)
+        sock = bind_socket(options.host, options.port if options.port is not None else target.default_port)
+        return _serve_bound(options, target, sock, run_id, log_path)
     finally:
         tee.close()
 
 
-def _serve_bound(options: ServeOptions, service: Any, sock: socket.socket, run_id: str, log_path: Path) -> int:
+def _serve_bound(options: ServeOptions, target: ServeTarget, sock: socket.socket, run_id: str, log_path: Path) -> int:
     from bentotui.server.access_log import AccessLog
     from bentotui.server.metrics import ServerMetrics
 
     host, port = sock.getsockname()[:2]
+    service = target.service
     metrics = ServerMetrics(service.name)
-    pool = _make_pool(service, options, metrics)
-    streams = _open_streams(log_path)
+    pool = _make_pool(target, options, metrics)
+    streams = open_streams(log_path)
     access_log = AccessLog(streams, fmt=options.log_format)
     # under --reload the registry names the supervisor, which outlives each restarted server
     owner = int(os.environ.get(SUPERVISOR_ENV) or os.getpid())
     info = runs.RunInfo(
         id=run_id, pid=owner, host=options.host, port=port, target=options.target or f"--model {options.model}",
-        log_path=str(log_path), started_at=runs.now_iso(), working_dir=str(options.working_dir),
+        log_path=str(log_path), started_at=runs.now_iso(), working_dir=str(target.working_dir),
         create_time=runs.process_create_time(owner),
         extra={"service": service.name, "apis": sorted(service.apis), "model": options.model},
     )
@@ -238,8 +134,8 @@ def _serve_bound(options: ServeOptions, service: Any, sock: socket.socket, run_i
     return 0
 
 
-def _make_pool(service: Any, options: ServeOptions, metrics: Any) -> Any:
-    runners = list(getattr(service, "runners", ()))
+def _make_pool(target: ServeTarget, options: ServeOptions, metrics: ServerMetrics) -> RunnerPool | None:
+    runners = target.service.runners
     if not runners:
         return None
     from bentotui.runner.pool import RunnerPool
@@ -248,12 +144,12 @@ def _make_pool(service: Any, options: ServeOptions, metrics: Any) -> Any:
         for runner in runners:
             runner.python = runner.python or _outside_python(runner)
     return RunnerPool(
-        runners, workers=options.runner_workers, working_dir=str(options.working_dir),
-        sys_path=[str(options.working_dir)], observer=metrics, python=options.python,
+        runners, workers=options.runner_workers, working_dir=str(target.working_dir),
+        sys_path=[str(target.working_dir)], observer=metrics, python=options.python,
     )
 
 
-def _outside_python(runner: Any) -> str | None:
+def _outside_python(runner: Runner) -> str | None:
     """The ``runner.python`` setting for a runner whose framework this program cannot import.
 
     The slim PyInstaller bundle carries scikit-learn but not torch or transformers: their models
@@ -262,12 +158,12 @@ def _outside_python(runner: Any) -> str | None:
     import importlib.util
 
     from bentotui import config
-    from bentotui.exceptions import InvalidArgument
+    from bentotui.frameworks.registry import framework
 
     missing = sorted({
         package
-        for model in getattr(runner, "models", ())
-        for package in _FRAMEWORK_PACKAGES.get(model.info.module, ())
+        for model in runner.models
+        for package in framework(model.info.module).import_packages
         if importlib.util.find_spec(package) is None
     })
     if not missing:
@@ -282,13 +178,6 @@ def _outside_python(runner: Any) -> str | None:
     return python
 
 
-#: model module -> the packages its runner imports
-_FRAMEWORK_PACKAGES = {
-    "bentotui.pytorch": ("torch",),
-    "bentotui.transformers": ("torch", "transformers"),
-}
-
-
 class _Server:
     """The asyncio side: runner workers, the HTTP stack, signals and the ordered shutdown.
 
@@ -298,8 +187,8 @@ class _Server:
     """
 
     def __init__(
-        self, options: ServeOptions, service: Any, pool: Any, metrics: Any, access_log: Any,
-        info: runs.RunInfo, fd: int,
+        self, options: ServeOptions, service: Service, pool: RunnerPool | None, metrics: ServerMetrics,
+        access_log: AccessLog, info: runs.RunInfo, fd: int,
     ) -> None:
         self.options, self.service, self.pool = options, service, pool
         self.metrics, self.access_log, self.info, self.fd = metrics, access_log, info, fd

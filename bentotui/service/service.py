@@ -53,8 +53,12 @@ class Service:
     """A named set of runners and APIs, plus optional startup/shutdown hooks.
 
     ``models`` is recorded for bento builds (BentoML 1.x users pass models a service loads
-    itself); the runners are what the server starts worker processes for.
+    itself); the runners are what the server starts worker processes for.  ``default_port`` is
+    the port a server of this service takes when none is given (None: BentoML's 3000; a 0.x
+    ``BentoService`` sets 5000, where BentoML 0.x served); bento builds record it.
     """
+
+    default_port: int | None = None
 
     def __init__(self, name: str, runners: Iterable[Any] = (), models: Iterable[Any] = ()) -> None:
         self.name = _check_name(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from bentotui import config
 from bentotui.exceptions import InvalidArgument
+from bentotui.frameworks import registry
 from bentotui.server import serve as serve_module
 from tests.helpers.server import serve
 
@@ -53,7 +55,8 @@ def test_torch_model_through_an_outside_python(doubler_model, tmp_path):
 def test_missing_framework_needs_runner_python(doubler_model, monkeypatch):
     """A runner whose framework this program lacks asks for ``runner.python`` in one clear line."""
     runner = doubler_model.to_runner()
-    monkeypatch.setitem(serve_module._FRAMEWORK_PACKAGES, "bentotui.pytorch", ("no_such_framework_pkg",))
+    row = dataclasses.replace(registry.framework("bentotui.pytorch"), import_packages=("no_such_framework_pkg",))
+    monkeypatch.setitem(registry._BY_MODULE, "bentotui.pytorch", row)
     with pytest.raises(InvalidArgument, match="needs no_such_framework_pkg.*runner.python"):
         serve_module._outside_python(runner)
     config.set_value("runner.python", sys.executable)
