@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from bentotui.frameworks.registry import FRAMEWORKS
-
 __version__ = "0.1.0"
 
 # public name -> (module, attribute or None for the module itself)
@@ -21,6 +19,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "io": ("bentotui.io", None),
     "adapters": ("bentotui.adapters", None),
     "frameworks": ("bentotui.frameworks", None),
+    # one per row of bentotui.frameworks.registry (tests/frameworks/test_registry.py checks it)
+    "sklearn": ("bentotui.frameworks.sklearn", None),
+    "pytorch": ("bentotui.frameworks.pytorch", None),
+    "transformers": ("bentotui.frameworks.transformers", None),
+    "picklable_model": ("bentotui.frameworks.picklable_model", None),
     "client": ("bentotui.client", None),
     "SyncClient": ("bentotui.client", "SyncClient"),
     "AsyncClient": ("bentotui.client", "AsyncClient"),
@@ -37,8 +40,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "depends": ("bentotui.service.classes", "depends"),
     "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
 }
-# ``bentotui.sklearn``, ``bentotui.pytorch``, ...: one per row of the framework registry
-_LAZY.update({info.public_name: (info.impl, None) for info in FRAMEWORKS})
 
 __all__ = ["__version__", *_LAZY]
 
