@@ -15,7 +15,7 @@ from pathlib import Path
 _BLOCK = 64 * 1024
 
 
-def tail_lines(path: str | os.PathLike, n: int = 100) -> list[str]:
+def tail_lines(path: str | os.PathLike[str], n: int = 100) -> list[str]:
     """The last ``n`` lines of the file (without line ends); ``[]`` if it does not exist."""
     if n <= 0:
         return []
@@ -38,7 +38,7 @@ def tail_lines(path: str | os.PathLike, n: int = 100) -> list[str]:
 
 
 def follow(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     from_end: bool = True,
     poll_s: float = 0.2,

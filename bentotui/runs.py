@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -46,7 +47,7 @@ class RunInfo:
     working_dir: str
     state: str = STARTING
     create_time: float = 0.0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -60,11 +61,11 @@ class RunInfo:
     def path(self) -> Path:
         return paths.runs_dir() / f"{self.id}.json"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunInfo:
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -187,7 +188,7 @@ def start_run(
     model: str | None = None,
     port: int = 0,
     host: str = "127.0.0.1",
-    working_dir: str | os.PathLike | None = None,
+    working_dir: str | os.PathLike[str] | None = None,
     extra_args: tuple[str, ...] | list[str] = (),
     timeout: float = 60.0,
 ) -> RunInfo:
@@ -202,7 +203,11 @@ def start_run(
     run_id = new_run_id()
     workdir = Path(working_dir or os.getcwd()).resolve()
     argv = [*self_command(), "serve"]
-    argv += [target] if target is not None else ["--model", model]
+    if model is not None:
+        argv += ["--model", model]
+    else:
+        assert target is not None  # exactly one of the two, checked above
+        argv.append(target)
     argv += ["--port", str(port), "--host", host, "--working-dir", str(workdir), "--run-id", run_id]
     argv += list(extra_args)
     log_path = log_path_for(run_id)

@@ -165,7 +165,7 @@ def _imported_from(build_dir: Path) -> Iterator[None]:
 
 def _lives_in(module: Any, folder: Path) -> bool:
     file = getattr(module, "__file__", None)
-    return bool(file) and Path(file).resolve().is_relative_to(folder)
+    return file is not None and Path(file).resolve().is_relative_to(folder)
 
 
 def _load_service(ref: str, build_dir: Path) -> Service:

@@ -84,7 +84,7 @@ def dependency_closure(names: Iterable[str]) -> list[str]:
     from packaging.requirements import Requirement
 
     seen: dict[str, str] = {}
-    todo = [(name, frozenset()) for name in names]
+    todo: list[tuple[str, frozenset[str]]] = [(name, frozenset()) for name in names]
     while todo:
         name, extras = todo.pop()
         key = normalize(name)

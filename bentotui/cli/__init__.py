@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         _print_error("aborted")
         sys.exit(1)
     except TyperException as exc:  # usage errors: typer 0.29+ raises its own click exceptions
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]  # typer's stub omits click's ClickException.show
         sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.exit(130)

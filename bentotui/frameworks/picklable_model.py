@@ -68,7 +68,7 @@ def save_model(
     )
 
 
-def get(tag: Tag | str) -> Model:
+def get(tag: Model | Tag | str) -> Model:
     """The stored model ``tag``; refused if it was not saved with ``bentotui.picklable_model``."""
     return _common.resolve(tag, MODULE_NAME)
 

@@ -66,7 +66,7 @@ def save_model(
     )
 
 
-def get(tag: Tag | str) -> Model:
+def get(tag: Model | Tag | str) -> Model:
     """The stored model ``tag``; refused if it was not saved with ``bentotui.pytorch``."""
     return _common.resolve(tag, MODULE_NAME)
 

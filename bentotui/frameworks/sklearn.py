@@ -94,7 +94,7 @@ def save_model(
     )
 
 
-def get(tag: Tag | str) -> Model:
+def get(tag: Model | Tag | str) -> Model:
     """The stored model ``tag``; refused if it was not saved with ``bentotui.sklearn``."""
     return _common.resolve(tag, MODULE_NAME)
 

@@ -76,7 +76,7 @@ def save_model(
     )
 
 
-def get(tag: Tag | str) -> Model:
+def get(tag: Model | Tag | str) -> Model:
     """The stored model ``tag``; refused if it was not saved with ``bentotui.transformers``."""
     return _common.resolve(tag, MODULE_NAME)
 

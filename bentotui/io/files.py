@@ -143,7 +143,7 @@ class Image(IODescriptor):
 
         upload = read_upload(req)
         try:
-            image = PIL.open(upload)
+            image: PILImage = PIL.open(upload)
             image.load()
         except UnidentifiedImageError:
             raise BadInput(

@@ -55,7 +55,7 @@ class JSON(IODescriptor):
         if self.pydantic_model is None:
             return {}
         schema = self.pydantic_model.model_json_schema(ref_template=_REF_TEMPLATE)
-        components = schema.pop("$defs", {})
+        components: dict[str, dict[str, Any]] = schema.pop("$defs", {})
         components[self.pydantic_model.__name__] = schema
         return components
 

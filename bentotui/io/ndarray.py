@@ -68,7 +68,7 @@ class NumpyNdarray(IODescriptor):
         try:
             arr = np.asarray(obj, dtype=self.dtype)
         except (ValueError, TypeError) as exc:
-            arr = self._convert_failed(np, obj, exc)
+            arr = self._convert_failed(obj, exc)
         if arr.dtype.kind == "O":
             raise BadInput(
                 "request body must be a JSON array of numbers, booleans or strings (a rectangular one)"
@@ -77,7 +77,9 @@ class NumpyNdarray(IODescriptor):
             arr = self._reshape(arr)
         return arr
 
-    def _convert_failed(self, np: Any, obj: Any, exc: Exception) -> np.ndarray:
+    def _convert_failed(self, obj: Any, exc: Exception) -> np.ndarray:
+        import numpy as np
+
         if self.dtype is None or self.enforce_dtype:
             what = f"an array of {self.dtype}" if self.dtype is not None else "an array"
             raise BadInput(f"request body cannot be read as {what}: {exc}") from None
