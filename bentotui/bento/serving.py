@@ -2,15 +2,13 @@
 
 The bento's ``src/`` is the working folder (the server imports the service from there and runner
 workers get it on their path).  The models the bento carries in ``models/`` are imported into the
-local model store when the store lacks them -- through the store's own archive import, so their
-checksums are verified on the way and a half-imported model is never visible.  Serving code then
-finds them with the ordinary ``bentotui.models.get(tag)``, exactly as when the service was built.
+local model store when the store lacks them -- through the store's folder import (the checks of an
+archive import), so their checksums are verified on the way and a half-imported model is never
+visible.  Serving code then finds them with the ordinary ``bentotui.models.get(tag)``, exactly as when the service was built.
 """
 
 from __future__ import annotations
 
-import tarfile
-import tempfile
 from pathlib import Path
 
 from bentotui.exceptions import Conflict, InvalidArgument, NotFound
@@ -76,18 +74,12 @@ def ensure_models(bento: Item) -> list[Tag]:
             continue
         except NotFound:
             pass
-        folder = bento.path / "models" / tag.name / tag.version
+        folder = bento.path / "models" / tag.name / str(tag.version)
         if not folder.is_dir():
             raise NotFound(f"bento {bento.tag} lists model {tag} but does not carry it, and the store lacks it")
-        with tempfile.TemporaryDirectory(prefix="bentotui-model-") as tmp:
-            archive = Path(tmp) / "model.bentomodel"
-            with tarfile.open(archive, "w") as tar:
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file():
-                        tar.add(path, arcname=path.relative_to(folder).as_posix(), recursive=False)
-            try:
-                store.import_(archive)
-            except Conflict:
-                pass  # another server of this bento imported it meanwhile
+        try:
+            store.items.import_folder(folder)  # verified against its manifest like an archive import
+        except Conflict:
+            pass  # another server of this bento imported it meanwhile
         imported.append(tag)
     return imported

@@ -10,9 +10,9 @@ temporary folder has a lock file (``.tmp-*.lock``) that its writer holds for as 
 the kernel drops the lock when the writer dies, so a sweep can tell a crashed writer's leftovers
 from a slow writer in another process exactly, without guessing from ages.
 
-Archives (``.bentomodel`` / ``.bento``) are plain tar files: the manifest, then the listed files.
-Import treats them as hostile until proven otherwise: only regular files and folders with relative
-paths inside the archive, each file exactly as the manifest says (size and sha256), no extra files.
+Archives (``.bentomodel`` / ``.bento``) and imports, the code that faces untrusted input, live in
+:mod:`bentotui.store.archive`; :meth:`ItemStore.export`, :meth:`ItemStore.import_` and
+:meth:`ItemStore.import_folder` are its doors.
 """
 
 from __future__ import annotations
@@ -20,32 +20,26 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import json
 import os
 import secrets
 import shutil
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from bentotui.exceptions import (
     BentotuiError,
     Conflict,
-    ImportRejected,
     InvalidArgument,
     NotFound,
     StoreCorrupted,
 )
 from bentotui.store import versions
 from bentotui.store.tags import Tag
-
-if TYPE_CHECKING:
-    import tarfile
 
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
@@ -60,10 +54,7 @@ LIST_CACHE = ".list-cache.json"
 #: it is this old: a writer takes its lock a moment before it makes its folder, so a fresh lock may
 #: belong to a writer that is starting.
 ORPHAN_FILE_AGE_S = 3600
-CHUNK = 1 << 20
 COMMIT_ATTEMPTS = 20
-#: errors of this machine, not of the archive
-_ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)
 RESERVED_KEYS = ("name", "version", "creation_time", "files", "size_bytes")
 
 
@@ -336,6 +327,8 @@ class ItemStore:
         return tag
 
     # ------------------------------------------------------------------ archives
+    # The code that reads untrusted input lives in bentotui.store.archive, imported here lazily:
+    # listing and saving never need it (nor tarfile), and archive.py builds on this module.
 
     def export(
         self, tag: str | Tag, dest: Path, *, force: bool = False, progress: Progress | None = None
@@ -344,54 +337,9 @@ class ItemStore:
 
         The files are re-hashed while they are archived, so a damaged item is never exported.
         """
-        item = self.get(tag)
-        dest = Path(dest).expanduser()
-        if dest.is_dir():
-            dest = dest / f"{item.tag.name}-{item.tag.version}{self.archive_suffix}"
-        elif not dest.suffix:
-            dest = dest.with_name(dest.name + self.archive_suffix)
-        if dest.exists() and not force:
-            raise Conflict(f"{dest} already exists (use --force to overwrite it)")
-        if not dest.parent.is_dir():
-            raise NotFound(f"folder {dest.parent} does not exist")
-        total = int(item.manifest["size_bytes"])
-        done = 0
-        tmp = dest.with_name(f".{dest.name}{TMP_PREFIX}{secrets.token_hex(4)}")
-        import tarfile  # only archives need it
+        from bentotui.store.archive import export_item
 
-        try:
-            with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
-                _add_bytes(tar, self.manifest, dump_yaml(item.manifest).encode())
-                for entry in item.manifest["files"]:
-                    path = item.path / entry["path"]
-                    reader = _HashingReader(path)
-                    try:
-                        info = tarfile.TarInfo(entry["path"])
-                        info.size = entry["size"]
-                        info.mode = 0o644
-                        info.mtime = int(time.time())
-                        if os.path.getsize(path) != entry["size"]:
-                            raise StoreCorrupted(
-                                f"{self.kind} {item.tag}: size mismatch for {entry['path']!r}"
-                            )
-                        tar.addfile(info, reader)
-                    finally:
-                        reader.close()
-                    if reader.hexdigest() != entry["sha256"]:
-                        raise StoreCorrupted(
-                            f"{self.kind} {item.tag}: checksum mismatch for {entry['path']!r}"
-                        )
-                    done += entry["size"]
-                    if progress:
-                        progress(done, total)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except FileNotFoundError as exc:
-            raise StoreCorrupted(f"{self.kind} {item.tag}: file {exc.filename} is missing") from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        return dest
+        return export_item(self, tag, dest, force=force, progress=progress)
 
     def import_(self, archive: Path, *, force: bool = False, progress: Progress | None = None) -> Item:
         """Add the item in ``archive``; ImportRejected for anything but a sound archive of ours.
@@ -399,96 +347,18 @@ class ItemStore:
         Conflict when its tag exists, unless ``force`` (then the old version is replaced in one
         rename; it is put back if the replacement fails).
         """
-        archive = Path(archive).expanduser()
-        if not archive.exists():
-            raise NotFound(f"archive {archive} does not exist")
-        if not archive.is_file():
-            raise ImportRejected(f"{archive} is not an archive file")
-        self.sweep()
-        with self._temp_folder() as tmp:
-            written = self._extract(archive, tmp, progress)
-            manifest_path = tmp / self.manifest
-            if self.manifest not in written:
-                raise ImportRejected(f"{archive} is not a bentotui {self.kind} archive: no {self.manifest}")
-            try:
-                manifest = self.read_manifest(tmp)
-                if self._validate_import is not None:
-                    self._validate_import(manifest, manifest_path)
-            except StoreCorrupted as exc:
-                raise ImportRejected(
-                    f"{archive}: {exc.message.replace(str(manifest_path), self.manifest)}"
-                ) from None
-            listed = {entry["path"]: entry for entry in manifest["files"]}
-            for rel, (size, digest) in written.items():
-                if rel == self.manifest:
-                    continue
-                entry = listed.get(rel)
-                if entry is None:
-                    raise ImportRejected(f"{archive}: {rel!r} is not listed in {self.manifest}")
-                if (size, digest) != (entry["size"], entry["sha256"]):
-                    raise ImportRejected(f"{archive}: checksum mismatch for {rel!r}")
-            absent = sorted(set(listed) - set(written))
-            if absent:
-                raise ImportRejected(f"{archive}: {absent[0]!r} is listed in {self.manifest} but missing")
-            tag = Tag(manifest["name"], manifest["version"])
-            return Item(tag, self._commit_import(tmp, tag, force), manifest)
+        from bentotui.store.archive import import_archive
 
-    def _extract(self, archive: Path, tmp: Path, progress: Progress | None) -> dict[str, tuple[int, str]]:
-        """Write the archive's regular files under ``tmp``; returns ``{path: (size, sha256)}``."""
-        import tarfile
+        return import_archive(self, archive, force=force, progress=progress)
 
-        total = archive.stat().st_size
-        written: dict[str, tuple[int, str]] = {}
-        with open(archive, "rb") as raw:
-            try:
-                tar = tarfile.open(fileobj=raw, mode="r:*")
-            except tarfile.TarError:
-                raise ImportRejected(
-                    f"{archive} is not a bentotui {self.kind} archive (not a tar file)"
-                ) from None
-            try:
-                with tar:
-                    for member in tar:
-                        rel = _safe_member_path(member, archive)
-                        target = tmp.joinpath(*PurePosixPath(rel).parts)
-                        if member.isdir():
-                            target.mkdir(parents=True, exist_ok=True)
-                            continue
-                        if rel in written:
-                            raise ImportRejected(f"{archive}: {rel!r} appears twice")
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        source = tar.extractfile(member)
-                        assert source is not None  # regular file, checked above
-                        written[rel] = _copy_hashed(source, target)
-                        if progress:
-                            progress(raw.tell(), total)
-            except OSError as exc:
-                if exc.errno in _ENVIRONMENT_ERRNOS:
-                    raise BentotuiError(f"cannot import {archive}: {exc.strerror}") from None
-                raise ImportRejected(f"{archive} is truncated or corrupt ({_one_line(exc)})") from None
-            except (tarfile.TarError, EOFError, zlib.error) as exc:
-                raise ImportRejected(f"{archive} is truncated or corrupt ({_one_line(exc)})") from None
-        return written
+    def import_folder(self, folder: Path, *, force: bool = False) -> Item:
+        """Add the unpacked item in ``folder`` (files plus manifest, e.g. a model inside a bento).
 
-    def _commit_import(self, tmp: Path, tag: Tag, force: bool) -> Path:
-        target = self.root / tag.name / tag.version
-        with self._store_lock():
-            if target.exists() and not force:
-                raise Conflict(f"{self.kind} {str(tag)!r} already exists (use --force to replace it)")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            trash = self.root / f"{TRASH_PREFIX}{secrets.token_hex(8)}"
-            replaced = target.exists()
-            if replaced:
-                os.rename(target, trash)
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                if replaced:
-                    os.rename(trash, target)
-                raise
-            _fsync_dir(target.parent)
-            shutil.rmtree(trash, ignore_errors=True)
-        return target
+        Checked exactly as an archive is (see :meth:`import_`); the folder itself is left alone.
+        """
+        from bentotui.store.archive import import_folder
+
+        return import_folder(self, folder, force=force)
 
     # ------------------------------------------------------------------ temporaries
 
@@ -559,8 +429,11 @@ class ItemStore:
 # ---------------------------------------------------------------------- helpers
 
 
-def _walk_files(folder: Path, *, skip: str) -> Iterator[tuple[str, Path]]:
-    """``(relative posix path, path)`` of every file under ``folder`` except the top-level ``skip``."""
+def _walk_files(folder: Path, *, skip: str | None = None) -> Iterator[tuple[str, Path]]:
+    """``(relative posix path, path)`` of every file under ``folder`` except the top-level ``skip``.
+
+    Links to folders are yielded too, never followed, so that the caller sees and refuses them.
+    """
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
@@ -615,29 +488,12 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def _one_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def _hash_file(path: Path, *, sync: bool = False) -> tuple[int, str]:
     with open(path, "rb") as fh:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
         if sync:
             os.fsync(fh.fileno())
         return fh.tell(), digest
-
-
-def _copy_hashed(source: IO[bytes], target: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(target, "xb") as out:
-        while chunk := source.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            size += len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    return size, digest.hexdigest()
 
 
 def _write_synced(path: Path, text: str) -> None:
@@ -653,52 +509,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    import tarfile
-
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    info.mtime = int(time.time())
-    tar.addfile(info, io.BytesIO(data))
-
-
-def _safe_member_path(member: tarfile.TarInfo, archive: Path) -> str:
-    """The member's normalised relative path, or ImportRejected for anything that could escape."""
-    name = member.name
-    if not (member.isfile() or member.isdir()):
-        kind = (
-            "a symlink" if member.issym() else "a hard link" if member.islnk() else "a device or special file"
-        )
-        raise ImportRejected(f"{archive}: {name!r} is {kind}; archives may hold regular files only")
-    if name.startswith("/") or "\\" in name:
-        raise ImportRejected(f"{archive}: {name!r} is an absolute path")
-    parts = [p for p in PurePosixPath(name).parts if p != "."]
-    if ".." in parts:
-        raise ImportRejected(f"{archive}: {name!r} points outside the archive")
-    if not parts:
-        if member.isdir():
-            return "."
-        raise ImportRejected(f"{archive}: an entry has an empty name")
-    return "/".join(parts)
-
-
-class _HashingReader:
-    """A file reader that hashes what tarfile reads from it (export checks while it copies)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._fh.read(size)
-        self._digest.update(data)
-        return data
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
-
-    def close(self) -> None:
-        self._fh.close()

@@ -15,9 +15,9 @@ import yaml
 
 from bentotui import paths
 from bentotui.exceptions import InvalidArgument, NotFound, StoreCorrupted
+from bentotui.frameworks import registry
 from bentotui.runner.runnable import Runnable
 from bentotui.store import item_store
-from bentotui.frameworks import registry
 from bentotui.store.models import ModelStore
 from bentotui.store.tags import Tag
 
