@@ -110,7 +110,7 @@ def build(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         for model in models:
-            shutil.copytree(model.path, draft.path / "models" / model.tag.name / model.tag.version)
+            shutil.copytree(model.path, model.tag.path_in(draft.path / "models"))
         _write(draft.path / "env" / "python" / "requirements.txt", reqs)
         _write(draft.path / "env" / "docker" / "Dockerfile", render_dockerfile(config.docker, port, reqs))
         draft.info = {

@@ -74,7 +74,7 @@ def ensure_models(bento: Item) -> list[Tag]:
             continue
         except NotFound:
             pass
-        folder = bento.path / "models" / tag.name / str(tag.version)
+        folder = tag.path_in(bento.path / "models")
         if not folder.is_dir():
             raise NotFound(f"bento {bento.tag} lists model {tag} but does not carry it, and the store lacks it")
         try:

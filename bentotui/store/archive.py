@@ -321,7 +321,7 @@ def _check(store: ItemStore, source: Path, what: str, tmp: Path, written: _Writt
 
 def _commit(store: ItemStore, tmp: Path, tag: Tag, force: bool) -> Path:
     """Rename the checked temporary into place, under the store lock (it may swap folders)."""
-    target = store.root / tag.name / tag.version
+    target = tag.path_in(store.root)
     with store._store_lock():
         if target.exists() and not force:
             raise Conflict(f"{store.kind} {str(tag)!r} already exists (use --force to replace it)")

@@ -164,7 +164,7 @@ class ItemStore:
             if not found:
                 raise NotFound(f"{self.kind} {tag.name!r} not found")
             tag = tag.with_version(max(found))
-        folder = self.root / tag.name / tag.version
+        folder = tag.path_in(self.root)
         if not folder.is_dir():
             raise NotFound(f"{self.kind} {str(tag)!r} not found")
         return tag, folder

@@ -130,7 +130,8 @@ class Model:
         if not file.exists():
             return {}
         with open(file, "rb") as fh:
-            return pickle.load(fh)
+            objects: dict[str, Any] = pickle.load(fh)
+        return objects
 
     def load_model(self, *args: Any, **kwargs: Any) -> Any:
         """Load the saved object with the framework module that saved it."""
@@ -151,7 +152,7 @@ class Model:
         from bentotui.frameworks.registry import framework_module
         from bentotui.runner.runner import Runner
 
-        limits = {"max_batch_size": max_batch_size, "max_latency_ms": max_latency_ms}
+        limits: dict[str, Any] = {"max_batch_size": max_batch_size, "max_latency_ms": max_latency_ms}
         return Runner(
             framework_module(self.info.module).get_runnable(self),
             name=name or self.tag.name,
@@ -264,7 +265,7 @@ class ModelStore:
         An exception inside the block leaves nothing behind; on success ``draft.model`` is set.
         """
         Tag(name)
-        draft_fields = {
+        draft_fields: dict[str, Any] = {
             "labels": dict(labels or {}),
             "metadata": dict(metadata or {}),
             "options": dict(options or {}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from bentotui.exceptions import InvalidArgument
 
@@ -69,6 +70,12 @@ class Tag:
 
     def with_version(self, version: str) -> Tag:
         return Tag(self.name, version)
+
+    def path_in(self, root: Path) -> Path:
+        """``root/<name>/<version>``, where a store keeps this exact version (not for ``latest``)."""
+        if self.version is None:
+            raise InvalidArgument(f"{self.name}:latest names no stored folder; resolve it to a version first")
+        return root / self.name / self.version
 
     def __str__(self) -> str:
         return f"{self.name}:{self.version or LATEST}"
