@@ -2,8 +2,10 @@
 
 The server describes its APIs in ``/docs.json`` (OpenAPI); the clients read it on first use and
 then call an API by name (``client.call("classify", "some text")`` or ``client.classify(...)``),
-encoding the body for the media type the API declares.  The TUI and the tests use these, so this
-module imports only httpx and prometheus_client (never the server stack or an ML library).
+encoding the body for the media type the API declares.  The TUI reads servers through this module
+too (its request panel lists the same APIs, and ``request`` hands it the raw answer), so the
+module imports nothing heavy: httpx (~0.1 s) is imported with the first client, prometheus_client
+with the first metrics parse, and never the server stack or an ML library.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ClientError(BentotuiError):
@@ -32,26 +35,59 @@ class ClientError(BentotuiError):
 
 @dataclass(frozen=True)
 class APIEndpoint:
-    """One API as the server's OpenAPI document describes it."""
+    """One API as the server's OpenAPI document describes it: what a program needs to call it and
+    what a person needs to try it (the TUI's request panel is built from this same record).
+
+    ``media_type`` is the request body type the API takes first, and ``example`` the example body
+    the document gives for it (any JSON value; None when there is none).
+    """
 
     name: str
     route: str
+    method: str
     media_type: str
+    example: Any = None
 
 
-def parse_apis(spec: dict) -> dict[str, APIEndpoint]:
-    """APIs by name from an OpenAPI document: every POST operation, named by its route and operationId."""
-    apis: dict[str, APIEndpoint] = {}
-    for route, ops in spec.get("paths", {}).items():
-        op = ops.get("post") if isinstance(ops, dict) else None
+def _example(media: Mapping[str, Any]) -> Any:
+    """The example of one OpenAPI media type object: ``example``, the first ``examples`` value, or
+    the schema's ``example`` (the server writes the first; other servers use the others)."""
+    if "example" in media:
+        return media["example"]
+    for example in (media.get("examples") or {}).values():
+        if isinstance(example, Mapping) and "value" in example:
+            return example["value"]
+    return (media.get("schema") or {}).get("example")
+
+
+def read_apis(spec: Mapping[str, Any]) -> list[APIEndpoint]:
+    """Every API of an OpenAPI document, in document order.
+
+    An API is a POST operation: the server publishes exactly one per API, as BentoML's do, while
+    its own routes (health, metrics, docs) are GETs, so no other method is read.  An API's name is
+    its ``operationId`` (the server writes the API's name there) when that is a Python identifier,
+    so ``client.classify(...)`` works, and otherwise its route without the slashes.
+    """
+    apis: list[APIEndpoint] = []
+    for route, ops in (spec.get("paths") or {}).items():
+        op = ops.get("post") if isinstance(ops, Mapping) else None
         if not op:
             continue
         content = (op.get("requestBody") or {}).get("content") or {"application/json": {}}
-        endpoint = APIEndpoint(name=route.strip("/"), route=route, media_type=next(iter(content)))
-        apis[endpoint.name] = endpoint
+        media_type = next(iter(content))
         op_id = op.get("operationId")
-        if isinstance(op_id, str) and op_id.isidentifier():
-            apis.setdefault(op_id, endpoint)
+        name = op_id if isinstance(op_id, str) and op_id.isidentifier() else route.strip("/")
+        apis.append(APIEndpoint(name, route, "post", media_type, _example(content[media_type] or {})))
+    return apis
+
+
+def parse_apis(spec: Mapping[str, Any]) -> dict[str, APIEndpoint]:
+    """APIs by every name a caller may use: the route without its slashes (BentoML's clients name
+    APIs by route) and the API's name; when the two kinds clash, the route name wins."""
+    endpoints = read_apis(spec)
+    apis = {endpoint.route.strip("/"): endpoint for endpoint in endpoints}
+    for endpoint in endpoints:
+        apis.setdefault(endpoint.name, endpoint)
     return apis
 
 
@@ -100,6 +136,14 @@ def decode_response(response: httpx.Response) -> Any:
     return response.content
 
 
+def _openapi(response: httpx.Response) -> dict[str, Any]:
+    """The decoded ``/docs.json`` answer, which must be a JSON object to be an OpenAPI document."""
+    doc = decode_response(response)
+    if not isinstance(doc, dict):
+        raise BentotuiError(f"{response.url} is not an OpenAPI document (a JSON object)")
+    return doc
+
+
 def parse_metrics(text: str) -> dict[str, Any]:
     """Prometheus text exposition -> metric families by name (``family.samples`` holds the values)."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -135,8 +179,10 @@ class SyncClient(_Base):
     """Blocking client: ``with SyncClient(url) as c: c.call("predict", [[5.1, 3.5, 1.4, 0.2]])``."""
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        import httpx
+
         super().__init__(url)
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, trust_env=False)
+        self._http = httpx.Client(timeout=timeout, trust_env=False)
 
     def __enter__(self) -> SyncClient:
         return self
@@ -147,11 +193,27 @@ class SyncClient(_Base):
     def close(self) -> None:
         self._http.close()
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """``method path`` on this server (``method`` in either case: OpenAPI writes ``post``),
+        answered undecoded for callers that show the status, headers and body themselves, as the
+        TUI's request panel does; transport failures raise httpx's errors."""
+        return self._http.request(method, self.url + path, content=content, headers=headers)
+
+    def openapi(self) -> dict[str, Any]:
+        """The server's OpenAPI document, read afresh (``apis`` keeps its first reading)."""
+        return _openapi(self.request("GET", "/docs.json"))
+
     def apis(self) -> dict[str, APIEndpoint]:
-        """The server's APIs (read from ``/docs.json`` once)."""
+        """The server's APIs by name (read from ``/docs.json`` once)."""
         if self._apis is None:
-            response = self._http.get("/docs.json")
-            self._apis = parse_apis(decode_response(response))
+            self._apis = parse_apis(self.openapi())
         return self._apis
 
     def call(self, api: str, body: Any, *, headers: dict[str, str] | None = None) -> Any:
@@ -159,23 +221,28 @@ class SyncClient(_Base):
         self.apis()
         endpoint = self._endpoint(api)
         data, ctype = encode_body(body, endpoint.media_type)
-        response = self._http.post(endpoint.route, content=data, headers={"content-type": ctype, **(headers or {})})
+        response = self.request(
+            endpoint.method, endpoint.route, content=data, headers={"content-type": ctype, **(headers or {})}
+        )
         return decode_response(response)
 
-    def _status(self, path: str) -> int | None:
+    def status(self, path: str) -> int | None:
+        """The status code of ``GET path``; None when no answer could be read (refused, timed out...)."""
+        import httpx
+
         try:
-            return self._http.get(path).status_code
-        except httpx.TransportError:
+            return self.request("GET", path).status_code
+        except httpx.HTTPError:
             return None
 
     def health(self) -> bool:
-        return self._status("/healthz") == 200
+        return self.status("/healthz") == 200
 
     def ready(self) -> bool:
-        return self._status("/readyz") == 200
+        return self.status("/readyz") == 200
 
     def metrics(self) -> dict[str, Any]:
-        return parse_metrics(self._http.get("/metrics").text)
+        return parse_metrics(self.request("GET", "/metrics").text)
 
     def wait_until_ready(self, timeout: float = 60.0, poll_s: float = 0.05) -> None:
         deadline = time.monotonic() + timeout
@@ -186,12 +253,29 @@ class SyncClient(_Base):
 
 
 class AsyncClient(_Base):
-    """asyncio client with the same methods as :class:`SyncClient`, as coroutines."""
+    """asyncio client with the same methods as :class:`SyncClient`, as coroutines.
 
-    def __init__(self, url: str, *, timeout: float = 30.0, max_connections: int = 100) -> None:
+    ``http_client`` lends it an httpx client to send with (``timeout`` and ``max_connections`` are
+    then that client's, and closing this one leaves it open): the TUI keeps one connection pool
+    for all the servers it watches and talks to each through a client of its own.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        max_connections: int = 100,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
         super().__init__(url)
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, limits=limits, trust_env=False)
+        self._owns_http = http_client is None
+        if http_client is None:
+            import httpx
+
+            limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+            http_client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+        self._http = http_client
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -200,37 +284,52 @@ class AsyncClient(_Base):
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self._http.request(method, self.url + path, content=content, headers=headers)
+
+    async def openapi(self) -> dict[str, Any]:
+        return _openapi(await self.request("GET", "/docs.json"))
 
     async def apis(self) -> dict[str, APIEndpoint]:
         if self._apis is None:
-            response = await self._http.get("/docs.json")
-            self._apis = parse_apis(decode_response(response))
+            self._apis = parse_apis(await self.openapi())
         return self._apis
 
     async def call(self, api: str, body: Any, *, headers: dict[str, str] | None = None) -> Any:
         await self.apis()
         endpoint = self._endpoint(api)
         data, ctype = encode_body(body, endpoint.media_type)
-        response = await self._http.post(
-            endpoint.route, content=data, headers={"content-type": ctype, **(headers or {})}
+        response = await self.request(
+            endpoint.method, endpoint.route, content=data, headers={"content-type": ctype, **(headers or {})}
         )
         return decode_response(response)
 
-    async def _status(self, path: str) -> int | None:
+    async def status(self, path: str) -> int | None:
+        import httpx
+
         try:
-            return (await self._http.get(path)).status_code
-        except httpx.TransportError:
+            return (await self.request("GET", path)).status_code
+        except httpx.HTTPError:
             return None
 
     async def health(self) -> bool:
-        return await self._status("/healthz") == 200
+        return await self.status("/healthz") == 200
 
     async def ready(self) -> bool:
-        return await self._status("/readyz") == 200
+        return await self.status("/readyz") == 200
 
     async def metrics(self) -> dict[str, Any]:
-        return parse_metrics((await self._http.get("/metrics")).text)
+        return parse_metrics((await self.request("GET", "/metrics")).text)
 
     async def wait_until_ready(self, timeout: float = 60.0, poll_s: float = 0.05) -> None:
         import asyncio

@@ -14,7 +14,17 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bentotui.client import ClientError, SyncClient, decode_response, encode_body, parse_apis, parse_metrics
+from bentotui.client import (
+    APIEndpoint,
+    AsyncClient,
+    ClientError,
+    SyncClient,
+    decode_response,
+    encode_body,
+    parse_apis,
+    parse_metrics,
+    read_apis,
+)
 from bentotui.exceptions import InvalidArgument
 
 SPEC = {
@@ -35,6 +45,54 @@ def test_parse_apis_by_route_and_operation_id():
     assert apis["v1/predict"].route == "/v1/predict"
     assert apis["predict"].route == "/v1/predict"
     assert "healthz" not in apis
+
+
+def test_read_apis_one_post_per_api_with_method_and_example():
+    spec = {
+        "paths": {
+            "/v1/cls": {
+                "post": {
+                    "operationId": "classify",
+                    "requestBody": {"content": {"text/plain": {"example": "hello"}}},
+                }
+            },
+            "/predict": {
+                "post": {
+                    "operationId": "svc.predict",  # not an identifier: the route names it
+                    "requestBody": {"content": {"application/json": {"examples": {"a": {"value": [1]}}}}},
+                }
+            },
+            "/upload": {"put": {"operationId": "upload"}},  # only POST operations are APIs
+            "/readyz": {"get": {"operationId": "infra.readyz"}},
+        }
+    }
+    assert read_apis(spec) == [
+        APIEndpoint("classify", "/v1/cls", "post", "text/plain", "hello"),
+        APIEndpoint("predict", "/predict", "post", "application/json", [1]),
+    ]
+    assert set(parse_apis(spec)) == {"v1/cls", "classify", "predict"}
+
+
+async def test_async_client_lent_a_pool_sends_raw_requests_and_leaves_it_open():
+    seen: list[tuple[str, str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, str(request.url), request.content))
+        if request.url.path == "/docs.json":
+            return httpx.Response(200, json=SPEC)
+        return httpx.Response(418, text="teapot")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        async with AsyncClient("http://svc:3000/", http_client=http) as client:
+            assert (await client.openapi())["paths"].keys() == SPEC["paths"].keys()
+            response = await client.request("post", "/classify", content=b"hi")
+            assert response.status_code == 418 and response.text == "teapot"
+            assert await client.status("/readyz") == 418
+        assert not http.is_closed
+    assert seen[:2] == [
+        ("GET", "http://svc:3000/docs.json", b""),
+        ("POST", "http://svc:3000/classify", b"hi"),
+    ]
 
 
 @pytest.mark.parametrize(

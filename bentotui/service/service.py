@@ -16,11 +16,13 @@ from typing import Any, TypeVar
 
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.io.base import IODescriptor
+from bentotui.routes import INFRA_ROUTES
 from bentotui.store.tags import validate_part
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RESERVED_ROUTES = frozenset({"/", "/healthz", "/livez", "/readyz", "/metrics", "/docs.json"})
+# An API may not take a route the server answers itself.
+RESERVED_ROUTES = INFRA_ROUTES
 # The server serves Swagger UI's files under this prefix.
 STATIC_PREFIX = "/static"
 _ROUTE = re.compile(r"(/[A-Za-z0-9._~-]+)+")

@@ -3,7 +3,8 @@
 Every function here is blocking or async I/O that a worker runs; each returns plain data or
 raises :class:`~bentotui.exceptions.BentotuiError` with a message for the person.  The ML
 libraries are never imported: demo models are built by a ``bentotui demo`` subprocess and
-servers are ``bentotui serve`` subprocesses started through the runs registry.
+servers are ``bentotui serve`` subprocesses started through the runs registry.  Servers are
+talked to through :class:`bentotui.client.AsyncClient`, lent the app's one connection pool.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bentotui._process import self_command
+from bentotui.client import AsyncClient
 from bentotui.exceptions import BentotuiError, InvalidArgument
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, apis_from_openapi, response_view
 from bentotui.tui.stats import Scrape, parse_metrics
@@ -118,12 +120,13 @@ async def probe(http: httpx.AsyncClient, url: str, clock: Any = time.time) -> tu
     """``/readyz`` and ``/metrics`` of one server; a refused connection is 'not ready', not an error."""
     import httpx
 
-    try:
-        ready = (await http.get(url + "/readyz")).status_code == 200
-    except httpx.HTTPError:
+    client = AsyncClient(url, http_client=http)
+    status = await client.status("/readyz")
+    if status is None:
         return False, None
+    ready = status == 200
     try:
-        response = await http.get(url + "/metrics")
+        response = await client.request("GET", "/metrics")
     except httpx.HTTPError:
         return ready, None
     if response.status_code != 200:
@@ -138,24 +141,21 @@ async def fetch_apis(http: httpx.AsyncClient, url: str) -> list[ApiInfo]:
     import httpx
 
     try:
-        response = await http.get(url + "/docs.json")
-        response.raise_for_status()
-        return apis_from_openapi(response.json())
-    except (httpx.HTTPError, ValueError) as exc:
+        doc = await AsyncClient(url, http_client=http).openapi()
+    except (BentotuiError, httpx.HTTPError, ValueError) as exc:
         raise BentotuiError(f"cannot read {url}/docs.json: {exc}") from None
+    return apis_from_openapi(doc)
 
 
 async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: str, body: str) -> HistoryEntry:
     """Send one test request; a transport failure is recorded in the entry, not raised."""
     import httpx
 
+    client = AsyncClient(url, http_client=http)
     start = time.perf_counter()
     try:
-        response = await http.request(
-            api.method.upper(),
-            url + api.route,
-            content=body.encode("utf-8"),
-            headers={"content-type": content_type},
+        response = await client.request(
+            api.method, api.route, content=body.encode("utf-8"), headers={"content-type": content_type}
         )
     except httpx.HTTPError as exc:
         return HistoryEntry(url, api, content_type, body, None, error=f"{type(exc).__name__}: {exc}")

@@ -1,8 +1,10 @@
-"""The request panel's logic (pure): APIs from ``/docs.json``, example bodies, curl, responses.
+"""The request panel's logic (pure): the APIs to offer, example bodies, curl, responses.
 
-Nothing here sends anything; the screen's worker sends with httpx and hands the raw response to
-:func:`response_view`.  Keeping the request model here (posting builds it inside its screen)
-means "copy as curl" and the example bodies are unit-tested.
+Nothing here sends anything; ``bridge.send`` sends through :class:`bentotui.client.AsyncClient`
+and hands the raw response to :func:`response_view`.  The APIs are read from ``/docs.json`` by the
+client's own reader, so the panel offers exactly what ``client.<api>(...)`` can call.  Keeping the
+request model here (posting builds it inside its screen) means "copy as curl" and the example
+bodies are unit-tested.
 """
 
 from __future__ import annotations
@@ -14,18 +16,25 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-_METHODS = ("post", "put", "get")
+from bentotui.client import APIEndpoint, read_apis
 
 
 @dataclass(frozen=True)
 class ApiInfo:
-    """One endpoint a server offers."""
+    """One API as the panel shows it: a client :class:`APIEndpoint` with its example rendered as
+    the text a person edits (the client keeps the JSON value; an empty ``{}`` to fill in for a
+    JSON API without an example is the panel's choice, not the server's)."""
 
     name: str
     route: str
     method: str
     content_type: str
     example: str
+
+    @classmethod
+    def of(cls, endpoint: APIEndpoint) -> ApiInfo:
+        example = render_example(endpoint.example, endpoint.media_type)
+        return cls(endpoint.name, endpoint.route, endpoint.method, endpoint.media_type, example)
 
 
 @dataclass(frozen=True)
@@ -64,17 +73,6 @@ class HistoryEntry:
         return f"{self.api.method.upper()} {self.api.route}  {outcome}"
 
 
-def _example_from_content(media: Mapping[str, Any]) -> Any:
-    if "example" in media:
-        return media["example"]
-    examples = media.get("examples") or {}
-    for value in examples.values():
-        if isinstance(value, Mapping) and "value" in value:
-            return value["value"]
-    schema = media.get("schema") or {}
-    return schema.get("example")
-
-
 def render_example(value: Any, content_type: str) -> str:
     """An example value as the text a person edits in the body editor."""
     if value is None:
@@ -85,22 +83,9 @@ def render_example(value: Any, content_type: str) -> str:
 
 
 def apis_from_openapi(doc: Mapping[str, Any]) -> list[ApiInfo]:
-    """The service's API endpoints (health, metrics and docs routes are not APIs)."""
-    apis = []
-    for route, ops in sorted((doc.get("paths") or {}).items()):
-        for method in _METHODS:
-            op = (ops or {}).get(method)
-            if not op:
-                continue
-            tags = op.get("tags") or []
-            if "infra" in tags or route in ("/healthz", "/livez", "/readyz", "/metrics", "/docs.json"):
-                continue
-            content = ((op.get("requestBody") or {}).get("content")) or {}
-            content_type = next(iter(content), "application/json")
-            example = _example_from_content(content.get(content_type) or {})
-            name = op.get("operationId") or route.strip("/") or route
-            apis.append(ApiInfo(name, route, method, content_type, render_example(example, content_type)))
-    return apis
+    """The service's APIs, by route, as the client reads them (health, metrics and docs are GETs,
+    not APIs)."""
+    return [ApiInfo.of(endpoint) for endpoint in sorted(read_apis(doc), key=lambda e: e.route)]
 
 
 def curl_command(url: str, api: ApiInfo, content_type: str, body: str) -> str:

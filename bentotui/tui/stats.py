@@ -14,9 +14,11 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-#: Endpoints that are the server's own plumbing; the TUI's poller hits some of them every second.
-_INFRA = ("metrics", "healthz", "livez", "readyz", "docs.json")
-INFRA_ENDPOINTS = frozenset({"/", *_INFRA, *(f"/{name}" for name in _INFRA)})
+from bentotui.routes import INFRA_ROUTES
+
+#: Endpoint labels of the server's own plumbing, which the TUI's poller hits every second; other
+#: servers may label them without the leading slash.
+INFRA_ENDPOINTS = INFRA_ROUTES | {route.lstrip("/") for route in INFRA_ROUTES if route != "/"}
 _ENDPOINT_LABELS = ("endpoint", "route", "path", "handler")
 _STATUS_LABELS = ("http_status", "status", "http_response_code", "code", "status_code")
 
