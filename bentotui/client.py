@@ -171,7 +171,8 @@ class _Base:
             raise AttributeError(name)
         return lambda body, **kw: self.call(name, body, **kw)
 
-    def call(self, api: str, body: Any, **kw: Any) -> Any:  # pragma: no cover - overridden
+    def call(self, api: str, body: Any, *, headers: dict[str, str] | None = None) -> Any:  # pragma: no cover
+        """POST ``body`` to the API named ``api`` (each client defines it, sync or async)."""
         raise NotImplementedError
 
 

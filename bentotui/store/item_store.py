@@ -27,7 +27,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +284,7 @@ class ItemStore:
         files = _manifest_files(draft.path, self.manifest)
         for _ in range(1 if fixed_version else COMMIT_ATTEMPTS):
             version = fixed_version or versions.new_version()
-            created = (None if fixed_version else versions.version_time(version)) or datetime.now(timezone.utc)
+            created = (None if fixed_version else versions.version_time(version)) or datetime.now(UTC)
             manifest = {
                 "name": draft.name,
                 "version": version,

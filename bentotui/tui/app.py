@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
 
-class BentoApp(App):
+class BentoApp(App[None]):
     TITLE = "bentotui"
     CSS_PATH = "app.tcss"
     MODES = {"models": ModelsScreen, "servers": ServersScreen, "requests": RequestsScreen}
@@ -92,7 +92,7 @@ class BentoApp(App):
         if self._http is not None:
             await self._http.aclose()
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from commands(self, screen)
 
@@ -135,7 +135,11 @@ class BentoApp(App):
         self.switch_mode("servers")
 
     def stop_server(self, run_id: str) -> None:
-        self.run_server_task(lambda: (bridge.stop(run_id), f"stopped {run_id}")[1])
+        def stop() -> str:
+            bridge.stop(run_id)
+            return f"stopped {run_id}"
+
+        self.run_server_task(stop)
 
     def restart_server(self, run: object) -> None:
         self.run_server_task(lambda: f"restarted on port {bridge.restart(run).port}")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from bentotui.tui.app import BentoApp
 
 
-def commands(app: BentoApp, screen: Screen) -> Iterable[SystemCommand]:
+def commands(app: BentoApp, screen: Screen[object]) -> Iterable[SystemCommand]:
     yield SystemCommand("Models", "Browse the model and bento store (1)", lambda: app.switch_mode("models"))
     yield SystemCommand(
         "Servers", "Running servers, their health and latency (2)", lambda: app.switch_mode("servers")

@@ -55,7 +55,7 @@ def _label(labels: dict[str, str], names: Iterable[str]) -> str | None:
 
 def _is_error(status: str | None) -> bool:
     """Server-side failures only: a 4xx is the caller's mistake, not the server's health."""
-    return bool(status) and status[:1] == "5"
+    return status is not None and status[:1] == "5"
 
 
 def parse_metrics(text: str, t: float) -> Scrape:

@@ -7,14 +7,14 @@ snapshot shows exactly what a person would see for this data.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, response_view
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
 URL = "http://127.0.0.1:3000"
 

@@ -16,7 +16,7 @@ Keys can be remapped in `config.yaml` under `keymap:` (`binding-id: keys`).
 """
 
 
-def bindings_table(screen: Screen) -> str:
+def bindings_table(screen: Screen[object]) -> str:
     """A Markdown table of the active bindings of ``screen`` and the app, one row per action."""
     rows: dict[str, tuple[list[str], str]] = {}
     for key, active in screen.active_bindings.items():
@@ -34,7 +34,7 @@ def bindings_table(screen: Screen) -> str:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, under: Screen) -> None:
+    def __init__(self, under: Screen[object]) -> None:
         super().__init__(classes="dialog")
         self.under = under
 

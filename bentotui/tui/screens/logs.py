@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from rich.highlighter import RegexHighlighter
 from textual import on, work
@@ -14,6 +15,9 @@ from textual.worker import get_current_worker
 
 from bentotui.tui import log_view
 from bentotui.tui.messages import LogPending
+
+if TYPE_CHECKING:
+    from bentotui.tui.app import BentoApp
 
 #: newest lines kept in memory (and shown); the file itself may be any size
 WINDOW = 5000
@@ -31,7 +35,8 @@ class LevelHighlighter(RegexHighlighter):
     ]
 
 
-class LogsScreen(Screen):
+class LogsScreen(Screen[None]):
+    app: BentoApp  # the screen's App, typed (Textual's own annotation is App[Any])
     AUTO_FOCUS = "#log"
     BINDINGS = [
         Binding("g,home", "top", "Top", id="logs.top"),

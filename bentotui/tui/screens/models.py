@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -130,7 +130,7 @@ class ModelsScreen(Screen):
 
     def show_detail(self) -> None:
         row = self.selected
-        now = datetime.fromtimestamp(self.app.clock(), timezone.utc)
+        now = datetime.fromtimestamp(self.app.clock(), UTC)
         text = detail_text(row, used_by(self.rows), now) if row else "no models yet: press i to import"
         self.query_one("#detail", Static).update(text)
 

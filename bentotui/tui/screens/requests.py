@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,10 +17,14 @@ from bentotui.tui import bridge
 from bentotui.tui.messages import ApisLoaded, ResponseReceived
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, curl_command
 
+if TYPE_CHECKING:
+    from bentotui.tui.app import BentoApp
+
 HISTORY = 50
 
 
-class RequestsScreen(Screen):
+class RequestsScreen(Screen[None]):
+    app: BentoApp  # the screen's App, typed (Textual's own annotation is App[Any])
     TITLE = "Requests"
     AUTO_FOCUS = "#apis"
     BINDINGS = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,10 +17,14 @@ from bentotui.tui.messages import LastLogLines
 from bentotui.tui.server_view import COLUMNS, STOPPED, ServerEntry
 from bentotui.tui.stats import StatsHistory
 
+if TYPE_CHECKING:
+    from bentotui.tui.app import BentoApp
+
 SPARKS = (("req/s", "rps"), ("p50 ms", "p50"), ("p99 ms", "p99"))
 
 
-class ServersScreen(Screen):
+class ServersScreen(Screen[None]):
+    app: BentoApp  # the screen's App, typed (Textual's own annotation is App[Any])
     TITLE = "Servers"
     AUTO_FOCUS = "#server-table"
     BINDINGS = [
@@ -45,7 +51,7 @@ class ServersScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable = DataTable(id="server-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="server-table", cursor_type="row", zebra_stripes=True)
         for key, title in COLUMNS:
             table.add_column(title, key=key)
         yield table
@@ -74,7 +80,7 @@ class ServersScreen(Screen):
         table = self.query_one(DataTable)
         now = self.app.clock()
         entries = self.app.book.entries
-        for key in [k.value for k in table.rows if k.value not in entries]:
+        for key in [k for k in table.rows if k.value not in entries]:
             table.remove_row(key)
         for run_id, entry in entries.items():
             cells = [Text(cell) for cell in entry.cells(now)]
