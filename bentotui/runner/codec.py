@@ -30,10 +30,11 @@ def _rebuild_tensor(array: Any) -> Any:
     return torch.from_numpy(array)
 
 
-def _reduce_tensor(tensor: Any) -> tuple:
+def _reduce_tensor(tensor: Any) -> tuple[Any, ...]:
     # torch pickles storages in-band; going through numpy puts the data out of band
     if tensor.device.type != "cpu" or tensor.requires_grad or tensor.is_sparse:
-        return tensor.__reduce_ex__(5)
+        reduced: tuple[Any, ...] = tensor.__reduce_ex__(5)  # a Tensor reduces to a tuple, never a str
+        return reduced
     return _rebuild_tensor, (tensor.contiguous().numpy(),)
 
 
@@ -77,8 +78,11 @@ def encode_error(exc: BaseException) -> Parts:
 
 def decode_error(parts: Parts) -> BentotuiError:
     """The exception an error reply stands for, ready to raise."""
+    cls: type[BentotuiError]
+    message: str
+    detail: object
     try:
-        cls, message, detail = pickle.loads(parts[0])
+        cls, message, detail = pickle.loads(parts[0])  # what encode_error wrote
     except Exception as exc:  # e.g. a user error class that this process cannot import
         return RunnerError(f"runner failed and its error could not be decoded: {short_message(exc)}")
     error = cls.__new__(cls)

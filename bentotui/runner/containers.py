@@ -22,6 +22,11 @@ from bentotui.runner.errors import RunnerError
 
 ITEM = "item"
 
+#: merge signature of one positional argument: its kind first, then what must match to merge
+ArgSignature = tuple[str, *tuple[object, ...]]
+#: merge signature of one call: one ``ArgSignature`` per positional argument
+CallSignature = tuple[ArgSignature, ...]
+
 
 def kind_of(value: Any) -> str:
     """``ndarray``, ``tensor``, ``dataframe``, ``series``, ``list`` or ``item``."""
@@ -46,7 +51,7 @@ def _off_axis_shape(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
     return shape[:dim] + shape[dim + 1 :]
 
 
-def describe(value: Any, dim: int) -> tuple[int, tuple]:
+def describe(value: Any, dim: int) -> tuple[int, ArgSignature]:
     """(rows along ``dim``, merge signature) of one positional argument."""
     kind = kind_of(value)
     if kind == "list":
@@ -63,7 +68,7 @@ def describe(value: Any, dim: int) -> tuple[int, tuple]:
     return 1, (ITEM,)
 
 
-def describe_call(args: tuple, dim: int) -> tuple[int, tuple]:
+def describe_call(args: tuple[Any, ...], dim: int) -> tuple[int, CallSignature]:
     """(rows, signature) of one call; every positional argument must have the same rows."""
     if not args:
         raise BadInput("a batchable runner method needs at least one positional argument")
@@ -106,7 +111,8 @@ def split(value: Any, sizes: list[int], dim: int) -> list[Any]:
     if kind == "tensor":
         return list(value.split(sizes, dim=dim))
     if kind == "ndarray":
-        return sys.modules["numpy"].split(value, bounds[1:-1], axis=dim)
+        pieces: list[Any] = sys.modules["numpy"].split(value, bounds[1:-1], axis=dim)
+        return pieces
     if kind == "list":
         return [value[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     return [value.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]

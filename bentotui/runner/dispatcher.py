@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from bentotui.exceptions import BentotuiError, ServiceUnavailable
 from bentotui.runner import containers
+from bentotui.runner.containers import CallSignature
 from bentotui.runner.cost import CostModel
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.transport import Client
@@ -63,13 +64,15 @@ def report(observer: Observer | None, *fields: Any) -> None:
 class _Call:
     __slots__ = ("args", "kwargs", "rows", "signature", "future", "arrived")
 
-    def __init__(self, args: tuple, kwargs: dict, rows: int, signature: tuple, arrived: float) -> None:
+    def __init__(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], rows: int, signature: CallSignature, arrived: float
+    ) -> None:
         self.args = args
         self.kwargs = kwargs
         self.rows = rows
         self.signature = signature
         self.arrived = arrived
-        self.future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
     def joins(self, head: _Call) -> bool:
         if self.signature != head.signature:
@@ -116,7 +119,7 @@ class Dispatcher:
         self._last_arrival: float | None = None
 
     # -- admission ---------------------------------------------------------------------------
-    def submit(self, args: tuple, kwargs: dict) -> asyncio.Future:
+    def submit(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         """Queue one call; the future resolves to this call's share of its batch's output."""
         rows, signature = containers.describe_call(args, self.input_dim)
         clients = live_clients(self.workers)
@@ -245,7 +248,8 @@ class Dispatcher:
         self.queued_rows -= head.rows
         if head.future.done():  # cancelled by its caller while queued
             return []
-        batch, rows, skipped = [head], head.rows, []
+        skipped: list[_Call] = []
+        batch, rows = [head], head.rows
         while queue and rows < self.max_batch_size and len(skipped) <= self.max_batch_size:
             call = queue.popleft()
             if call.future.done():
@@ -280,7 +284,7 @@ class Dispatcher:
         future.add_done_callback(partial(self._done, client, batch, rows, started))
 
     def _done(
-        self, client: Client, batch: list[_Call], rows: int, started: float, future: asyncio.Future
+        self, client: Client, batch: list[_Call], rows: int, started: float, future: asyncio.Future[Any]
     ) -> None:
         now = asyncio.get_running_loop().time()
         self._busy_since.pop(client, None)

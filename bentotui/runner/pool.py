@@ -71,13 +71,19 @@ class _Worker:
         self.proc: asyncio.subprocess.Process | None = None
         self.client: Client | None = None
         self.restarts = 0
-        self.restarting: asyncio.Task | None = None
+        self.restarting: asyncio.Task[None] | None = None
         self.up_since = 0.0
         self.backoff = _BACKOFF_MIN_S  # grows while the worker keeps dying young
 
     @property
     def alive(self) -> bool:
         return self.client is not None and not self.client.closed
+
+    @property
+    def inflight(self) -> int:
+        """Calls in flight on the worker's connection (0 while it is down)."""
+        client = self.client
+        return client.inflight if client is not None and not client.closed else 0
 
 
 class _RunnerGroup:
@@ -218,7 +224,7 @@ class _RunnerGroup:
         for dispatcher in self.dispatchers.values():
             dispatcher.pump()
 
-    async def call(self, method: str, args: tuple, kwargs: dict) -> Any:
+    async def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         dispatcher = self.dispatchers.get(method)
         if dispatcher is not None:
             return await dispatcher.submit(args, kwargs)
@@ -230,15 +236,17 @@ class _RunnerGroup:
         loop = asyncio.get_running_loop()
         started = loop.time()
         future = min(clients, key=lambda client: client.inflight).call(method, args, kwargs)
-        future.add_done_callback(lambda _: self._single_done(method, started))
+        future.add_done_callback(lambda _: self._single_done(method, loop.time() - started))
         return await future
 
-    def _single_done(self, method: str, started: float) -> None:
-        report(self.pool.observer, self.runner.name, method, 1, 0.0, self.pool.loop.time() - started)
+    def _single_done(self, method: str, exec_s: float) -> None:
+        report(self.pool.observer, self.runner.name, method, 1, 0.0, exec_s)
         self.pump()
 
-    def call_sync(self, method: str, args: tuple, kwargs: dict) -> Any:
+    def call_sync(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         loop = self.pool.loop
+        if loop is None:  # unreachable through a runner: the pool binds runners only once started
+            raise RunnerError(f"runner {self.runner.name!r}: its runner pool is not started")
         with contextlib.suppress(RuntimeError):
             if asyncio.get_running_loop() is loop:
                 raise RunnerError(
@@ -255,7 +263,7 @@ async def _terminate(proc: asyncio.subprocess.Process) -> None:
             proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
@@ -269,8 +277,8 @@ class RunnerPool:
         runners: Iterable[Runner],
         *,
         workers: int | None = None,
-        working_dir: str | os.PathLike | None = None,
-        sys_path: Iterable[str | os.PathLike] = (),
+        working_dir: str | os.PathLike[str] | None = None,
+        sys_path: Iterable[str | os.PathLike[str]] = (),
         observer: Observer | None = None,
         python: str | None = None,
         transport: Literal["unix", "tcp"] = "unix",
@@ -287,7 +295,7 @@ class RunnerPool:
         self.transport = transport
         self.stopping = False
         self.socket_dir = ""
-        self.loop: asyncio.AbstractEventLoop | None = None  # type: ignore[assignment]
+        self.loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._groups = [
             _RunnerGroup(self, i, runner, worker_count(runner, workers))
             for i, runner in enumerate(self.runners)
@@ -328,7 +336,7 @@ class RunnerPool:
                         "pid": worker.proc.pid if worker.proc else None,
                         "alive": worker.alive,
                         "restarts": worker.restarts,
-                        "inflight": worker.client.inflight if worker.alive else 0,
+                        "inflight": worker.inflight,
                     }
                     for worker in group.workers
                 ],

@@ -27,9 +27,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 class Backend(Protocol):
     """Where a runner's calls go: in-process or worker processes."""
 
-    async def call(self, method: str, args: tuple, kwargs: dict) -> Any: ...
+    async def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
-    def call_sync(self, method: str, args: tuple, kwargs: dict) -> Any: ...
+    def call_sync(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
 
 class LocalBackend:
@@ -38,10 +38,10 @@ class LocalBackend:
     def __init__(self, runnable: Runnable) -> None:
         self.runnable = runnable
 
-    def call_sync(self, method: str, args: tuple, kwargs: dict) -> Any:
+    def call_sync(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return getattr(self.runnable, method)(*args, **kwargs)
 
-    async def call(self, method: str, args: tuple, kwargs: dict) -> Any:
+    async def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = self.call_sync(method, args, kwargs)
         return await result if inspect.isawaitable(result) else result
 
@@ -147,7 +147,7 @@ class Runner:
         return await self.default_method.async_run(*args, **kwargs)
 
     def __getattr__(self, name: str) -> RunnerMethod:
-        methods = self.__dict__.get("methods", {})
+        methods: dict[str, RunnerMethod] = self.__dict__.get("methods", {})
         if name in methods:
             return methods[name]
         raise AttributeError(f"runner {self.__dict__.get('name')!r} has no method {name!r}")

@@ -18,7 +18,7 @@ import itertools
 import os
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from bentotui.exceptions import InvalidArgument, ServiceUnavailable
 from bentotui.runner import codec
@@ -62,7 +62,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
 
     # -- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # a stream connection (unix or TCP) always gets a full Transport, not just a BaseTransport
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -155,7 +156,7 @@ class Client:
 
     def __init__(self) -> None:
         self.protocol = FrameProtocol(self._on_frame, self._on_lost)
-        self._pending: dict[int, asyncio.Future] = {}
+        self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self.closed = False
         self.on_lost: Callable[[], None] | None = None
@@ -176,7 +177,7 @@ class Client:
     def inflight(self) -> int:
         return len(self._pending)
 
-    def call(self, method: str, args: tuple, kwargs: dict) -> asyncio.Future:
+    def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         """Send one call; the future resolves to its result or raises its error."""
         if self.closed:
             raise ServiceUnavailable("runner worker connection is closed")

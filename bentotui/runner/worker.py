@@ -24,7 +24,8 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from collections.abc import Awaitable
+from typing import IO, Any
 
 from bentotui.runner import codec
 from bentotui.runner.runnable import Runnable
@@ -66,7 +67,7 @@ class _Executor:
         else:
             self._reply(protocol, msg_id, result)
 
-    async def _finish(self, protocol: FrameProtocol, msg_id: int, awaitable: Any) -> None:
+    async def _finish(self, protocol: FrameProtocol, msg_id: int, awaitable: Awaitable[Any]) -> None:
         try:
             result = await awaitable
         except Exception as exc:
@@ -97,7 +98,7 @@ class _Executor:
             pass
 
 
-async def _serve(runnable: Runnable, listen: str, ready: Any, exit_with_parent: bool) -> None:
+async def _serve(runnable: Runnable, listen: str, ready: IO[str], exit_with_parent: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     server, address = await serve(listen, _Executor(runnable))

@@ -21,8 +21,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from quart import Quart, Response, send_from_directory
 from werkzeug.exceptions import HTTPException
@@ -36,11 +36,23 @@ from bentotui.server.options import DEFAULT_MAX_BODY
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
 
-logger = logging.getLogger("bentotui.server")
+if TYPE_CHECKING:
+    # the ASGI types Quart's ``asgi_app`` is declared with (hypercorn is Quart's own dependency)
+    from hypercorn.typing import (
+        ASGIFramework,
+        ASGIReceiveCallable,
+        ASGISendCallable,
+        ASGISendEvent,
+        HTTPResponseBodyEvent,
+        HTTPResponseStartEvent,
+        HTTPScope,
+        Scope,
+    )
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
+    from bentotui.runner.pool import RunnerPool
+    from bentotui.service.service import APISpec, Service
+
+logger = logging.getLogger("bentotui.server")
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
@@ -61,8 +73,8 @@ class ServerCore:
 
     def __init__(
         self,
-        inner: Callable,
-        service: Any,
+        inner: ASGIFramework,
+        service: Service,
         *,
         metrics: ServerMetrics,
         access_log: AccessLog | None,
@@ -79,7 +91,7 @@ class ServerCore:
         self.max_concurrency = max_concurrency
         self.in_flight = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
@@ -104,11 +116,13 @@ class ServerCore:
         if self.access_log is not None:
             self.access_log.log(scope["method"], path, status, elapsed * 1000.0, request_id)
 
-    async def _delegate(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+    async def _delegate(
+        self, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable, request_id: str
+    ) -> int:
         status = 500
         rid_header = (b"x-request-id", request_id.encode("latin-1"))
 
-        async def send_with_id(message: dict) -> None:
+        async def send_with_id(message: ASGISendEvent) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -118,7 +132,9 @@ class ServerCore:
         await self.inner(scope, receive, send_with_id)
         return status
 
-    async def _api(self, api: Any, scope: Scope, receive: Receive, send: Send, request_id: str) -> int:
+    async def _api(
+        self, api: APISpec, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable, request_id: str
+    ) -> int:
         if scope["method"] != "POST":
             body = _error_body("method not allowed", f"{scope['path']} accepts POST only", request_id)
             await _respond(send, 405, body, "application/json", request_id, {"allow": "POST"})
@@ -160,7 +176,7 @@ class ServerCore:
         await _respond(send, response.status, response.body, response.content_type, request_id, response.headers)
         return response.status
 
-    async def _read_request(self, scope: Scope, receive: Receive) -> HTTPRequest:
+    async def _read_request(self, scope: HTTPScope, receive: ASGIReceiveCallable) -> HTTPRequest:
         """The whole body, refused early (413) when Content-Length or the bytes read exceed the limit."""
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
@@ -170,7 +186,7 @@ class ServerCore:
         size = 0
         while True:
             message = await receive()
-            if message["type"] == "http.disconnect":
+            if message["type"] != "http.request":  # on an HTTP scope, the only other one is http.disconnect
                 raise BadInput("client disconnected before the request body was complete")
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -182,19 +198,19 @@ class ServerCore:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return HTTPRequest(body=body, content_type=headers.get("content-type", ""), headers=headers)
 
-    async def _fail(self, send: Send, exc: BentotuiError, request_id: str) -> int:
+    async def _fail(self, send: ASGISendCallable, exc: BentotuiError, request_id: str) -> int:
         status = exc.http_status
         await _respond(send, status, _error_body(exc.message, exc.detail, request_id), "application/json", request_id)
         return status
 
 
 async def _respond(
-    send: Send,
+    send: ASGISendCallable,
     status: int,
     body: bytes,
     content_type: str,
     request_id: str,
-    headers: Any = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     raw = [
         (b"content-type", content_type.encode("latin-1")),
@@ -203,13 +219,15 @@ async def _respond(
     ]
     if headers:
         raw += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in dict(headers).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw}
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
 
 
 def create_app(
-    service: Any,
-    pool: Any,
+    service: Service,
+    pool: RunnerPool | None,
     *,
     max_body: int = DEFAULT_MAX_BODY,
     timeout: float = 60.0,
@@ -270,6 +288,7 @@ def create_app(
         return Response(body, status=exc.code or 500, content_type="application/json")
 
     service_routes = sorted(api.route for api in service.apis.values())
+    # Quart's documented way to add ASGI middleware is to replace the bound method
     app.asgi_app = ServerCore(  # type: ignore[method-assign]
         app.asgi_app,
         service,

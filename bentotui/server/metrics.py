@@ -45,7 +45,7 @@ class ServerMetrics:
             ["runner", "method"], buckets=_LATENCY_BUCKETS, registry=self.registry,
         )
         self._service = service_name
-        self._children: dict[tuple[str, int], tuple] = {}
+        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
         """Count one request; label children are cached because ``.labels()`` is on the hot path."""

@@ -25,8 +25,10 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bentotui import runs
 from bentotui.exceptions import BentotuiError, InvalidArgument
@@ -168,7 +170,7 @@ def _outside_python(runner: Runner) -> str | None:
     })
     if not missing:
         return None
-    python = config.get("runner.python")
+    python: str | None = config.get("runner.python")  # `bentotui config set` stores a string
     if not python:
         raise InvalidArgument(
             f"runner {runner.name!r} needs {', '.join(missing)}, which this bentotui does not carry: "
@@ -203,15 +205,16 @@ class _Server:
         starter = asyncio.create_task(self._start())
         flusher = asyncio.create_task(self._flush_logs())
         try:
-            app, config, hypercorn_serve = await asyncio.to_thread(self._http_stack)
-            await hypercorn_serve(app, config, shutdown_trigger=self.stop.wait)
+            serve_http = await asyncio.to_thread(self._http_stack)
+            await serve_http()
         finally:
             flusher.cancel()
             if not starter.done():
                 starter.cancel()
             await self._shutdown()
 
-    def _http_stack(self) -> tuple[Any, Any, Any]:
+    def _http_stack(self) -> Callable[[], Awaitable[None]]:
+        """Import and set up the HTTP stack; returns the call that serves until ``self.stop``."""
         from hypercorn.asyncio import serve as hypercorn_serve
         from hypercorn.config import Config
 
@@ -228,7 +231,7 @@ class _Server:
         config.errorlog = logger
         config.graceful_timeout = self.options.timeout
         config.keep_alive_timeout = 5.0
-        return app, config, hypercorn_serve
+        return partial(hypercorn_serve, app, config, shutdown_trigger=self.stop.wait)
 
     async def _start(self) -> None:
         try:

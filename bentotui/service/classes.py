@@ -15,13 +15,17 @@ from __future__ import annotations
 import inspect
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BuildError
 from bentotui.runner.spec import import_ref
 from bentotui.service.decorators import APIConfig, api_methods
 from bentotui.service.hosting import instance_runnable
 from bentotui.store.tags import validate_part
+
+if TYPE_CHECKING:
+    from bentotui.runner.runner import RunnerMethod
+    from bentotui.service.service import Service
 
 ATTR = "__bentotui_service__"
 
@@ -117,7 +121,7 @@ def build_runnable(class_ref: str) -> Any:
     return class_runnable(import_ref(class_ref))()
 
 
-def to_service(obj: Any) -> Any:
+def to_service(obj: Any) -> Service:
     """Compile a ``@service`` class into a :class:`~bentotui.service.Service` (the loader calls this)."""
     from bentotui.runner.runner import Runner
     from bentotui.runner.spec import WorkerSpec
@@ -147,7 +151,7 @@ def to_service(obj: Any) -> Any:
     return svc
 
 
-def _add_api(svc: Any, cls: type, api_name: str, attr: str, config: APIConfig, method: Any) -> None:
+def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfig, method: RunnerMethod) -> None:
     from bentotui.service.params import FormParams, input_descriptor, output_descriptor, remove_uploads
 
     fn = getattr(cls, attr)

@@ -21,6 +21,9 @@ from bentotui.exceptions import BuildError
 
 ATTR = "__bentotui_api__"
 
+#: which front-end compiles an ``@api`` method: 0.x ``BentoService`` or 1.2 ``@service`` class
+Style = Literal["legacy", "class"]
+
 _LEGACY_KEYS = frozenset({"input", "output", "batch"})
 _CLASS_KEYS = frozenset({"batchable", "batch_dim", "max_batch_size", "max_latency_ms"})
 
@@ -29,7 +32,7 @@ _CLASS_KEYS = frozenset({"batchable", "batch_dim", "max_batch_size", "max_latenc
 class APIConfig:
     """What ``@api`` recorded; ``style`` decides which front-end may compile it."""
 
-    style: Literal["legacy", "class"]
+    style: Style
     route: str | None = None
     name: str | None = None
     doc: str | None = None
@@ -69,7 +72,7 @@ def _config(kwargs: dict[str, Any]) -> APIConfig:
         )
     if legacy and "input" not in kwargs:
         raise BuildError("@bentotui.api in 0.x style needs input=, e.g. input=DataframeInput()")
-    style = "legacy" if legacy else "class"
+    style: Style = "legacy" if legacy else "class"
     config = APIConfig(style=style, **kwargs)
     if config.batch_dim < 0:
         raise BuildError(f"@bentotui.api batch_dim must be >= 0, got {config.batch_dim}")
@@ -100,7 +103,7 @@ def api(fn: Any = None, /, **kwargs: Any) -> Any:
     return decorate if fn is None else decorate(fn)
 
 
-def api_methods(cls: type, style: str) -> dict[str, tuple[str, APIConfig]]:
+def api_methods(cls: type, style: Style) -> dict[str, tuple[str, APIConfig]]:
     """The ``@api`` methods of ``cls`` (inherited ones too), as ``{api_name: (attr, config)}``.
 
     Methods marked in the other style are an error, so a 1.2 decorator on a BentoService (or the

@@ -16,8 +16,9 @@ request back its own rows, exactly as for 1.x runners.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError, InvalidArgument, NotFound
 from bentotui.runner.spec import import_ref
@@ -26,6 +27,12 @@ from bentotui.service.decorators import APIConfig, api_methods
 from bentotui.service.hosting import instance_runnable
 from bentotui.service.source import infer_pip_packages, merge_packages, service_sources
 from bentotui.store.tags import validate_part
+
+if TYPE_CHECKING:
+    from bentotui.runner.runner import RunnerMethod
+    from bentotui.service.service import Service
+
+_S = TypeVar("_S", bound="BentoService")
 
 GENERATED_MODULE = "_bentotui_service"
 DEFAULT_PORT = 5000  # what BentoML 0.x served on; the bento builder reads ``svc.default_port``
@@ -39,7 +46,7 @@ class _Env:
         self.pip_packages = list(pip_packages or [])
 
 
-def artifacts(specs: list[BaseArtifact]) -> Any:
+def artifacts(specs: list[BaseArtifact]) -> Callable[[type[_S]], type[_S]]:
     """Class decorator declaring the service's artifact slots (``@artifacts([SklearnModelArtifact('model')])``)."""
     specs = list(specs)
     for spec in specs:
@@ -52,7 +59,7 @@ def artifacts(specs: list[BaseArtifact]) -> Any:
     if duplicates:
         raise BuildError(f"@bentotui.artifacts declares {', '.join(duplicates)} more than once")
 
-    def decorate(cls: type) -> type:
+    def decorate(cls: type[_S]) -> type[_S]:
         _require_bentoservice(cls, "@bentotui.artifacts")
         cls._artifact_specs = {spec.name: spec for spec in specs}
         return cls
@@ -60,11 +67,13 @@ def artifacts(specs: list[BaseArtifact]) -> Any:
     return decorate
 
 
-def env(infer_pip_packages: bool = False, pip_packages: list[str] | None = None) -> Any:
+def env(
+    infer_pip_packages: bool = False, pip_packages: list[str] | None = None
+) -> Callable[[type[_S]], type[_S]]:
     """Class decorator recording the Python packages the bento needs."""
     environment = _Env(infer_pip_packages, pip_packages)
 
-    def decorate(cls: type) -> type:
+    def decorate(cls: type[_S]) -> type[_S]:
         _require_bentoservice(cls, "@bentotui.env")
         cls._env = environment
         return cls
@@ -201,7 +210,7 @@ def load_instance(class_ref: str, model_tags: dict[str, str]) -> BentoService:
     """A service instance with every artifact loaded from the store (what a runner worker hosts)."""
     import bentotui.models
 
-    cls = import_ref(class_ref)
+    cls: type[BentoService] = import_ref(class_ref)
     instance = cls()
     for artifact, tag in model_tags.items():
         spec = cls._artifact_specs.get(artifact)
@@ -222,17 +231,17 @@ def build_runnable(class_ref: str, model_tags: dict[str, str]) -> Any:
     return legacy_runnable(import_ref(class_ref), class_ref, model_tags)()
 
 
-def load_saved(class_ref: str, model_tags: dict[str, str]) -> Any:
+def load_saved(class_ref: str, model_tags: dict[str, str]) -> Service:
     """The 1.x :class:`~bentotui.service.Service` of a saved 0.x service (called by the bento's generated module)."""
     from bentotui.runner.runner import Runner
     from bentotui.runner.spec import WorkerSpec
     from bentotui.service.service import Service
 
-    cls = import_ref(class_ref)
+    cls: type[BentoService] = import_ref(class_ref)
     name = cls.bento_name()
-    kwargs = {"class_ref": class_ref, "model_tags": model_tags}
+    kwargs: dict[str, Any] = {"class_ref": class_ref, "model_tags": model_tags}
     runner = Runner(
-        legacy_runnable(cls, **kwargs),
+        legacy_runnable(cls, class_ref, model_tags),
         name=name,
         worker_spec=WorkerSpec("factory", "bentotui.service.legacy:build_runnable", kwargs),
     )
@@ -243,7 +252,7 @@ def load_saved(class_ref: str, model_tags: dict[str, str]) -> Any:
     return svc
 
 
-def _add_api(svc: Any, api_name: str, method: Any, config: APIConfig) -> None:
+def _add_api(svc: Service, api_name: str, method: RunnerMethod, config: APIConfig) -> None:
     """One 1.x API forwarding to the runner method; ``batch=True`` adapters merge by rows or by items."""
     from bentotui.adapters import JsonOutput
 

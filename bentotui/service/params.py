@@ -18,10 +18,13 @@ import tempfile
 import types
 import typing
 from pathlib import Path, PurePath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from bentotui.exceptions import BadInput, BuildError
 from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor, content_type_param
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def _qualified(annotation: Any) -> str:
@@ -95,7 +98,7 @@ def input_descriptor(model_name: str, params: list[inspect.Parameter], hints: di
     return FormParams(JSON(pydantic_model=model), files) if files else JSON(pydantic_model=model)
 
 
-def _input_model(model_name: str, params: list[inspect.Parameter], hints: dict[str, Any]) -> type:
+def _input_model(model_name: str, params: list[inspect.Parameter], hints: dict[str, Any]) -> type[BaseModel]:
     """A pydantic model with one field per parameter (defaults kept, unknown fields refused)."""
     from pydantic import ConfigDict, create_model
 
@@ -106,12 +109,13 @@ def _input_model(model_name: str, params: list[inspect.Parameter], hints: dict[s
         annotation = _pydantic_type(hints.get(param.name, Any))
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, default)
-    return create_model(
+    model: type[BaseModel] = create_model(
         model_name, __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True), **fields
     )
+    return model
 
 
-def output_descriptor(annotation: Any) -> Any:
+def output_descriptor(annotation: Any) -> IODescriptor:
     """``-> str`` answers text/plain, ``-> PIL.Image.Image`` an image and ``-> Path`` the file, as
     in BentoML 1.2; every other result is JSON."""
     from bentotui.io import JSON, File, Image, Text

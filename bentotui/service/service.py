@@ -12,12 +12,15 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.io.base import IODescriptor
 from bentotui.routes import INFRA_ROUTES
 from bentotui.store.tags import validate_part
+
+if TYPE_CHECKING:
+    from bentotui.runner.runner import Runner
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +65,7 @@ class Service:
 
     default_port: int | None = None
 
-    def __init__(self, name: str, runners: Iterable[Any] = (), models: Iterable[Any] = ()) -> None:
+    def __init__(self, name: str, runners: Iterable[Runner] = (), models: Iterable[Any] = ()) -> None:
         self.name = _check_name(name)
         self.runners = list(runners)
         self.models = list(models)
@@ -103,7 +106,8 @@ class Service:
         doc: str | None = None,
     ) -> APISpec:
         """Register an API; every mistake is a ``BuildError`` raised at import, not at request time."""
-        name = name or getattr(func, "__name__", "")
+        func_name: str = getattr(func, "__name__", "")
+        name = name or func_name
         if not name.isidentifier():
             raise BuildError(f"API name {name!r} must be a valid Python identifier")
         if name in self.apis:
@@ -171,7 +175,8 @@ def _check_name(name: str) -> str:
         raise BuildError(exc.message) from None
 
 
-def _check_runners(runners: list[Any]) -> None:
+def _check_runners(runners: list[Runner]) -> None:
+    """Refuse what is not a runner at build time (the annotation is not checked when it runs)."""
     seen: set[str] = set()
     for runner in runners:
         runner_name = getattr(runner, "name", None)
