@@ -1,8 +1,9 @@
 """``/docs.json``: the OpenAPI 3.1 document of a service.
 
-Besides Swagger UI, two programs read it: ``bentotui.client`` finds APIs by name
-(``operationId`` and ``x-bentotui-api-name``) and the TUI pre-fills its request panel from the
-first media type of each ``requestBody`` and its ``example``.
+Besides Swagger UI, ``bentotui.client.read_apis`` reads it: the client finds APIs by name
+(``operationId``, also written as ``x-bentotui-api-name``) and route, and the TUI, through the
+same reader, pre-fills its request panel from the first media type of each ``requestBody`` and its
+``example``.
 """
 
 from __future__ import annotations
