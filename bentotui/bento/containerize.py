@@ -48,11 +48,11 @@ class ContextResult:
 
 def write_context(tag: str | Tag, output: Path | None = None, *, on_step: StepCallback | None = None) -> ContextResult:
     """Write the build context of bento ``tag`` to ``output`` (a new or empty folder)."""
-    from bentotui.bentos import bento_store
+    from bentotui.store.bentos import BentoStore
 
     step = on_step or (lambda _description: None)
     step("verifying the bento")
-    bento = bento_store().verify(tag)
+    bento = BentoStore().verify(tag)
     image = f"{bento.tag.name}:{bento.tag.version}"
     if output is None:
         output = Path(tempfile.mkdtemp(prefix=f"bentotui-{bento.tag.name}-")) / "context"

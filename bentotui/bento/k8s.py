@@ -150,10 +150,10 @@ def manifests(tag: Tag, port: int, options: DeployOptions) -> list[dict[str, Any
 
 def bento_manifests(tag: str | Tag, options: DeployOptions) -> list[dict[str, Any]]:
     """The manifests of a stored bento (its recorded port)."""
-    from bentotui.bentos import get
+    from bentotui.store.bentos import BentoStore
 
-    bento = get(tag)
-    return manifests(bento.tag, int(bento.manifest.get("default_port") or 3000), options)
+    bento = BentoStore().get(tag)
+    return manifests(bento.tag, bento.info.default_port, options)
 
 
 def render(documents: list[dict[str, Any]]) -> str:

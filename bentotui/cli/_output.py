@@ -1,33 +1,35 @@
 """Output helpers shared by the store command groups (models, bentos).
 
-Formats for ``--output``, the ``N minutes ago`` age column, JSON/YAML dumps and the progress
-bar for big exports and imports.  Only typer at import time: the CLI's ``--help`` stays fast.
+Formats for ``--output``, the ``N minutes ago`` age column, JSON/YAML dumps, the warning for
+corrupt entries a listing skips and the progress bar for big exports and imports.  Only typer at
+import time: the CLI's ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from bentotui.exceptions import StoreCorrupted
     from bentotui.store.item_store import Progress as ProgressFn
 
 #: items at least this big get a progress bar on export/import
 PROGRESS_MIN_BYTES = 64 * 1024 * 1024
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
 
 
-class InfoFormat(str, Enum):
+class InfoFormat(StrEnum):
     yaml = "yaml"
     json = "json"
 
@@ -54,6 +56,19 @@ def dump(data: Any, fmt: str) -> None:
         from bentotui.store.item_store import dump_yaml
 
         typer.echo(dump_yaml(data), nl=False)
+
+
+def warn_skipped(problems: Sequence[StoreCorrupted]) -> None:
+    """One warning line per entry a listing skipped, on stderr: a corrupt entry must not hide the
+    rest of the store, nor spoil the JSON/YAML on stdout."""
+    if not problems:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for problem in problems:
+        err.print(f"[yellow]warning:[/] skipped a corrupt entry: {escape(problem.message)}")
 
 
 @contextmanager

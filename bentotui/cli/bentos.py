@@ -2,8 +2,9 @@
 
 ``app`` is the ``bentos`` group, ``top_app`` holds the top-level ``build`` and ``containerize``,
 ``deploy_app`` the ``deploy`` group.  Store behaviour (safety of export/import, confirmation,
-formats) is the same as ``bentotui models``; the work is in ``bentotui.bentos`` and
-``bentotui.bento``, imported inside each command so ``bentotui --help`` stays fast.
+formats) is the same as ``bentotui models``, whose ``delete``/``export``/``import`` it shares
+(``_store_commands``); the work is in ``bentotui.store.bentos`` and ``bentotui.bento``, imported
+inside each command so ``bentotui --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -15,25 +16,26 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bentotui.cli._output import InfoFormat, ListFormat, dump, progress, relative_time
+from bentotui.cli._output import InfoFormat, ListFormat, dump, relative_time, warn_skipped
+from bentotui.cli._store_commands import StoreKind, add_transfer_commands
 
 if TYPE_CHECKING:
-    from bentotui.store.item_store import Item
+    from bentotui.store.bentos import Bento, BentoStore
 
 app = typer.Typer(help="The bento store: list, inspect, delete, export and import bentos.", no_args_is_help=True)
 top_app = typer.Typer()
 deploy_app = typer.Typer(help="Deployment manifests for a bento.", no_args_is_help=True)
 
 
-def _row(item: Item) -> dict[str, Any]:
-    manifest = item.manifest
+def _row(bento: Bento) -> dict[str, Any]:
+    info = bento.info
     return {
-        "tag": str(item.tag),
-        "service": manifest.get("service"),
-        "size_bytes": manifest.get("size_bytes"),
-        "creation_time": str(manifest.get("creation_time")),
-        "labels": manifest.get("labels") or {},
-        "models": [m["tag"] for m in manifest.get("models") or []],
+        "tag": str(bento.tag),
+        "service": info.service,
+        "size_bytes": info.size_bytes,
+        "creation_time": info.creation_time.isoformat(),
+        "labels": info.labels,
+        "models": [str(m.tag) for m in info.models],
     }
 
 
@@ -43,44 +45,36 @@ def list_bentos(
     output: ListFormat = typer.Option(ListFormat.table, "--output", "-o", help="Output format."),
 ) -> None:
     """List stored bentos, newest first."""
-    from bentotui.bentos import bento_store
+    from bentotui.store.bentos import BentoStore
 
-    items, problems = bento_store().scan(name)
-    if problems:
-        from rich.console import Console
-        from rich.markup import escape
-
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        for problem in problems:
-            err.print(f"[yellow]warning:[/] skipped a corrupt entry: {escape(problem.message)}")
+    bentos, problems = BentoStore().scan(name)
+    warn_skipped(problems)
     if output is not ListFormat.table:
-        dump([_row(item) for item in items], output.value)
+        dump([_row(bento) for bento in bentos], output.value)
         return
-    _print_table(items)
+    _print_table(bentos)
 
 
-def _print_table(items: list[Item]) -> None:
-    from datetime import datetime, timezone
+def _print_table(bentos: list[Bento]) -> None:
+    from datetime import UTC, datetime
 
     from rich.console import Console
     from rich.filesize import decimal
     from rich.table import Table
 
-
     console = Console(highlight=False)
-    if not items:
+    if not bentos:
         console.print("no bentos yet (build one with `bentotui build`)")
         return
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("Tag", "Service", "Size", "Created", "Models"):
         table.add_column(column, justify="right" if column == "Size" else "left", no_wrap=column == "Tag")
-    for item in items:
-        row = _row(item)
-        created = datetime.fromisoformat(row["creation_time"])
+    for bento in bentos:
+        info = bento.info
         table.add_row(
-            row["tag"], str(row["service"]), decimal(int(row["size_bytes"] or 0)),
-            relative_time(created, now), ", ".join(row["models"]),
+            str(bento.tag), info.service, decimal(info.size_bytes),
+            relative_time(info.creation_time, now), ", ".join(str(m.tag) for m in info.models),
         )
     console.print(table)
 
@@ -91,58 +85,29 @@ def get_bento(
     output: InfoFormat = typer.Option(InfoFormat.yaml, "--output", "-o", help="Output format."),
 ) -> None:
     """Show one bento's bento.yaml (and where it lives)."""
-    from bentotui.bentos import get
+    from bentotui.store.bentos import BentoStore
 
-    item = get(tag)
-    manifest = {k: v for k, v in item.manifest.items() if k != "files"}
-    dump({"tag": str(item.tag), "path": str(item.path), **manifest}, output.value)
-
-
-@app.command("delete")
-def delete_bento(
-    tag: str = typer.Argument(..., help="name, name:latest or name:version."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-) -> None:
-    """Delete one bento version."""
-    from bentotui.bentos import bento_store
-
-    store = bento_store()
-    resolved, _ = store.resolve(tag)  # confirm and delete the same version, even a corrupt one
-    if not yes and not typer.confirm(f"Delete bento {resolved}?"):
-        typer.echo("not deleted")
-        raise typer.Exit(1)
-    store.delete(resolved)
-    typer.echo(f"deleted {resolved}")
+    bento = BentoStore().get(tag)
+    manifest = {k: v for k, v in bento.info.to_dict().items() if k != "files"}
+    dump({"tag": str(bento.tag), "path": str(bento.path), **manifest}, output.value)
 
 
-@app.command("export")
-def export_bento(
-    tag: str = typer.Argument(..., help="name, name:latest or name:version."),
-    path: Path = typer.Argument(..., help="Archive file to write, or a folder to write it in."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
-) -> None:
-    """Export one bento (with its models) to a .bento archive."""
-    from bentotui.bentos import bento_store
+def _store() -> BentoStore:
+    from bentotui.store.bentos import BentoStore
 
-    store = bento_store()
-    item = store.get(tag)
-    with progress(int(item.manifest["size_bytes"]), f"exporting {item.tag}") as update:
-        written = store.export(item.tag, path, force=force, progress=update)
-    typer.echo(f"exported {item.tag} to {written}")
+    return BentoStore()
 
 
-@app.command("import")
-def import_bento(
-    path: Path = typer.Argument(..., help="A .bento archive."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace the bento if its tag exists."),
-) -> None:
-    """Import a bento from a .bento archive (checksums verified; hostile archives refused)."""
-    from bentotui.bentos import bento_store
-
-    size = path.stat().st_size if path.is_file() else 0
-    with progress(size, f"importing {path.name}") as update:
-        item = bento_store().import_(path, force=force, progress=update)
-    typer.echo(f"imported {item.tag}")
+add_transfer_commands(
+    app,
+    StoreKind(
+        noun="bento",
+        archive_suffix=".bento",
+        open_store=_store,
+        export_help="Export one bento (with its models) to a .bento archive.",
+        import_help="Import a bento from a .bento archive (checksums verified; hostile archives refused).",
+    ),
+)
 
 
 @contextmanager

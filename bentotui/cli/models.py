@@ -1,22 +1,23 @@
 """``bentotui models ...``: list, inspect, delete, export and import stored models.
 
-Only typer is imported at module level (``bentotui --help`` must stay fast); the store, rich and
-json are imported inside the commands.  Every user error is a ``BentotuiError`` raised by the
+``delete``, ``export`` and ``import`` are the bentos group's too (``_store_commands``).  Only typer
+is imported at module level (``bentotui --help`` must stay fast); the store, rich and json are
+imported inside the commands.  Every user error is a ``BentotuiError`` raised by the
 store, which the CLI root prints as one red line with exit code 2.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bentotui.cli._output import InfoFormat, ListFormat, dump, progress, relative_time
+from bentotui.cli._output import InfoFormat, ListFormat, dump, relative_time, warn_skipped
+from bentotui.cli._store_commands import StoreKind, add_transfer_commands
 
 if TYPE_CHECKING:
-    from bentotui.store.models import Model
+    from bentotui.store.models import Model, ModelStore
 
 app = typer.Typer(
     help="The model store: list, inspect, delete, export and import models.",
@@ -63,13 +64,7 @@ def list_models(
     from bentotui.store.models import ModelStore
 
     models, problems = ModelStore().scan(name, parse_labels(label))
-    if problems:
-        from rich.console import Console
-        from rich.markup import escape
-
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        for problem in problems:
-            err.print(f"[yellow]warning:[/] skipped a corrupt entry: {escape(problem.message)}")
+    warn_skipped(problems)
     if output is not ListFormat.table:
         dump([_row(m) for m in models], output.value)
         return
@@ -82,8 +77,6 @@ def _print_table(models: list[Model]) -> None:
     Not ``rich.table.Table``: measuring its cells costs about 0.3 s for 1,000 rows, which would
     break the listing budget (0.5 s for ``models list`` with 1,000 models); this costs 0.03 s.
     """
-    from datetime import timezone
-
     from rich.console import Console
     from rich.filesize import decimal
     from rich.text import Text
@@ -92,7 +85,7 @@ def _print_table(models: list[Model]) -> None:
     if not models:
         console.print("no models yet (save one with bentotui.<framework>.save_model, or run `bentotui demo`)")
         return
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     header = ("Tag", "Framework", "Size", "Created", "Labels")
     rows = [
         (
@@ -130,48 +123,19 @@ def get_model(
     dump({"tag": str(model.tag), "path": str(model.path), **model.info.to_dict()}, output.value)
 
 
-@app.command("delete")
-def delete_model(
-    tag: str = typer.Argument(..., help="name, name:latest or name:version."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-) -> None:
-    """Delete one model version."""
+def _store() -> ModelStore:
     from bentotui.store.models import ModelStore
 
-    store = ModelStore()
-    resolved, _ = store.items.resolve(tag)  # confirm and delete the same version, even a corrupt one
-    if not yes and not typer.confirm(f"Delete model {resolved}?"):
-        typer.echo("not deleted")
-        raise typer.Exit(1)
-    store.delete(resolved)
-    typer.echo(f"deleted {resolved}")
+    return ModelStore()
 
 
-@app.command("export")
-def export_model(
-    tag: str = typer.Argument(..., help="name, name:latest or name:version."),
-    path: Path = typer.Argument(..., help="Archive file to write, or a folder to write it in."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
-) -> None:
-    """Export one model to a .bentomodel archive."""
-    from bentotui.store.models import ModelStore
-
-    store = ModelStore()
-    model = store.get(tag)
-    with progress(model.info.size_bytes, f"exporting {model.tag}") as update:
-        written = store.export(model.tag, path, force=force, progress=update)
-    typer.echo(f"exported {model.tag} to {written}")
-
-
-@app.command("import")
-def import_model(
-    path: Path = typer.Argument(..., help="A .bentomodel archive."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace the model if its tag exists."),
-) -> None:
-    """Import a model from a .bentomodel archive (checksums verified)."""
-    from bentotui.store.models import ModelStore
-
-    size = path.stat().st_size if path.is_file() else 0
-    with progress(size, f"importing {path.name}") as update:
-        model = ModelStore().import_(path, force=force, progress=update)
-    typer.echo(f"imported {model.tag}")
+add_transfer_commands(
+    app,
+    StoreKind(
+        noun="model",
+        archive_suffix=".bentomodel",
+        open_store=_store,
+        export_help="Export one model to a .bentomodel archive.",
+        import_help="Import a model from a .bentomodel archive (checksums verified).",
+    ),
+)

@@ -28,15 +28,10 @@ MODEL_PREFIX = "--model "
 
 
 def load_store() -> list[StoreRow]:
-    """Models and (when the bento store exists in this build) bentos, flattened for the table."""
-    from bentotui import models
+    """Models and bentos, flattened for the table."""
+    from bentotui import bentos, models
 
-    rows = [model_row(m) for m in models.list()]
-    try:
-        from bentotui import bentos
-    except ImportError:  # the bento store is optional: a build without it still browses models
-        return rows
-    return rows + [bento_row(b) for b in bentos.list()]
+    return [model_row(m) for m in models.list()] + [bento_row(b) for b in bentos.list()]
 
 
 def delete(row: StoreRow) -> None:

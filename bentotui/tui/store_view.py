@@ -12,9 +12,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bentotui.tui import fmt
+
+if TYPE_CHECKING:
+    from bentotui.store.bentos import Bento
+    from bentotui.store.models import Model
 
 #: (column key, title) in display order; keys are also the sort keys.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -38,7 +42,7 @@ class StoreRow:
     version: str
     framework: str
     size_bytes: int
-    created: datetime | None
+    created: datetime
     labels: dict[str, str] = field(default_factory=dict)
     #: everything the detail pane shows, as plain data
     detail: dict[str, Any] = field(default_factory=dict)
@@ -64,92 +68,49 @@ class StoreRow:
         )
 
 
-def _info_get(info: Any, name: str, default: Any = None) -> Any:
-    if isinstance(info, Mapping):
-        return info.get(name, default)
-    return getattr(info, name, default)
-
-
-def model_row(model: Any) -> StoreRow:
+def model_row(model: Model) -> StoreRow:
     """Flatten a store ``Model``."""
     info = model.info
-    framework = _info_get(info, "framework") or _info_get(info, "module") or "-"
-    version = _info_get(info, "framework_version")
     return StoreRow(
         kind="model",
-        name=str(_info_get(info, "name")),
-        version=str(_info_get(info, "version")),
-        framework=f"{framework} {version}" if version else str(framework),
-        size_bytes=int(_info_get(info, "size_bytes", 0) or 0),
-        created=_when(_info_get(info, "creation_time")),
-        labels=dict(_info_get(info, "labels") or {}),
+        name=info.name,
+        version=info.version,
+        framework=f"{info.framework} {info.framework_version}" if info.framework_version else info.framework,
+        size_bytes=info.size_bytes,
+        created=info.creation_time,
+        labels=dict(info.labels),
         detail={
-            "module": _info_get(info, "module"),
-            "metadata": dict(_info_get(info, "metadata") or {}),
-            "signatures": dict(_info_get(info, "signatures") or {}),
-            "files": _files(_info_get(info, "files")),
+            "module": info.module,
+            "metadata": dict(info.metadata),
+            "signatures": dict(info.signatures),
+            "files": _files(info.files),
         },
     )
 
 
-def _when(value: Any) -> datetime | None:
-    """A manifest time, whether YAML gave a datetime or ISO text."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def _bento_info(bento: Any) -> Any:
-    """A bento's manifest: store items carry it as ``manifest``, richer objects as ``info``."""
-    return getattr(bento, "info", None) or getattr(bento, "manifest", {})
-
-
-def bento_row(bento: Any) -> StoreRow:
+def bento_row(bento: Bento) -> StoreRow:
     """Flatten a stored bento (its service and the models it packs)."""
-    info = _bento_info(bento)
+    info = bento.info
     return StoreRow(
         kind="bento",
-        name=str(_info_get(info, "name")),
-        version=str(_info_get(info, "version")),
-        framework=str(_info_get(info, "service") or "bento"),
-        size_bytes=int(_info_get(info, "size_bytes", 0) or 0),
-        created=_when(_info_get(info, "creation_time")),
-        labels=dict(_info_get(info, "labels") or {}),
+        name=info.name,
+        version=info.version,
+        framework=info.service,
+        size_bytes=info.size_bytes,
+        created=info.creation_time,
+        labels=dict(info.labels),
         detail={
-            "service": _info_get(info, "service"),
-            "models": model_tags(bento),
-            "apis": list(_info_get(info, "apis") or []),
-            "files": _files(_info_get(info, "files")),
+            "service": info.service,
+            "models": [str(model.tag) for model in info.models],
+            "apis": [api.name for api in info.apis],
+            "files": _files(info.files),
         },
     )
 
 
-def model_tags(bento: Any) -> list[str]:
-    """The model tags a bento packs, whichever shape its manifest lists them in."""
-    tags = []
-    for entry in _info_get(_bento_info(bento), "models") or []:
-        tag = _info_get(entry, "tag") if not isinstance(entry, str) else entry
-        if tag:
-            tags.append(str(tag))
-    return tags
-
-
-def _files(files: Any) -> list[tuple[str, int]]:
-    """``files`` as (path, size) pairs from a manifest's dict or list form."""
-    if not files:
-        return []
-    if isinstance(files, Mapping):
-        items = files.items()
-        return sorted(
-            (str(p), int(_info_get(v, "size", v if isinstance(v, int) else 0) or 0)) for p, v in items
-        )
-    out = []
-    for entry in files:
-        if isinstance(entry, str):
-            out.append((entry, 0))
-        else:
-            out.append((str(_info_get(entry, "path")), int(_info_get(entry, "size", 0) or 0)))
-    return sorted(out)
+def _files(files: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """A manifest's ``files`` entries as sorted (path, size) pairs."""
+    return sorted((entry["path"], entry["size"]) for entry in files)
 
 
 def used_by(rows: Iterable[StoreRow]) -> dict[str, list[str]]:
@@ -180,7 +141,7 @@ def _sort_value(row: StoreRow, key: str) -> Any:
     if key == "size":
         return row.size_bytes
     if key == "created":
-        return row.created.timestamp() if row.created else 0.0
+        return row.created.timestamp()
     if key == "labels":
         return fmt.labels(row.labels)
     return getattr(row, key)
@@ -216,7 +177,7 @@ def detail_text(
     lines.append(f"framework  {row.framework}")
     lines.append(f"size       {fmt.size(row.size_bytes)}")
     created = fmt.timestamp(row.created)
-    if now is not None and row.created is not None:
+    if now is not None:
         created += f" ({fmt.age(row.created, now)})"
     lines.append(f"created    {created}")
     lines.append(f"labels     {fmt.labels(row.labels) or '-'}")
@@ -235,7 +196,7 @@ def detail_text(
         lines.append(f"service    {d.get('service') or '-'}")
         lines += ["", "models", *(f"  {m}" for m in d.get("models", []))]
         if d.get("apis"):
-            lines += ["", "apis", *(f"  {_info_get(a, 'name', a)}" for a in d["apis"])]
+            lines += ["", "apis", *(f"  {name}" for name in d["apis"])]
     files = d.get("files", [])
     lines += ["", f"files ({len(files)})", *(f"  {path}  {fmt.size(n)}" for path, n in files)]
     return "\n".join(lines)

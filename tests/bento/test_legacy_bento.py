@@ -42,10 +42,10 @@ def test_saved_legacy_service_is_a_port_5000_bento(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(SCRIPT)
     subprocess.run([sys.executable, "train.py"], cwd=tmp_path, check=True, timeout=120, capture_output=True)
     bento = get("irisclassifier:latest")
-    assert bento.manifest["default_port"] == 5000
-    assert [api["route"] for api in bento.manifest["apis"]] == ["/predict"]
-    assert len(bento.manifest["models"]) == 1
-    assert (bento.path / "models" / bento.manifest["models"][0]["tag"].replace(":", "/") / "model.yaml").is_file()
+    assert bento.info.default_port == 5000
+    assert [api.route for api in bento.info.apis] == ["/predict"]
+    assert len(bento.info.models) == 1
+    assert (bento.path / "models" / str(bento.info.models[0].tag).replace(":", "/") / "model.yaml").is_file()
     requirements = (bento.path / "env" / "python" / "requirements.txt").read_text().splitlines()
     assert any(line.startswith("scikit-learn==") for line in requirements)
     dockerfile = (bento.path / "env" / "docker" / "Dockerfile").read_text()

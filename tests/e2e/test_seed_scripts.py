@@ -62,7 +62,7 @@ def test_iris_classifier_script_saves_and_serves(tmp_path, iris_rows, monkeypatc
     src = Path(bento.path) / "src"
     extracted = (src / "iris_classifier.py").read_text()
     assert "class IrisClassifier" in extracted and "save()" not in extracted and ".fit(" not in extracted
-    assert any(p.startswith("scikit-learn==") for p in bento.manifest["python"]["packages"])
+    assert any(p.startswith("scikit-learn==") for p in bento.info.python.packages)
     assert _default_port("IrisClassifier:latest", monkeypatch) == 5000  # as in BentoML 0.x
 
     x, y = iris_rows

@@ -290,10 +290,10 @@ def test_save_stores_each_artifact_as_a_model_and_a_bento(tmp_path, monkeypatch)
     bento = bentotui.bentos.get("mixed:latest")
     assert str(bento.path) == path
     assert (bento.path / "src" / "mixed_service.py").read_text() == ARTIFACT_SERVICE
-    assert bento.manifest["python"]["packages"] == ["torch"]
+    assert bento.info.python.packages == ["torch"]
     stored = {m.tag.name: m.info.module for m in bentotui.models.list()}
     assert stored == {"mixed_table": "bentotui.picklable_model", "mixed_net": "bentotui.pytorch"}
-    tags = {m["tag"].split(":")[0].removeprefix("mixed_"): m["tag"] for m in bento.manifest["models"]}
+    tags = {m.tag.name.removeprefix("mixed_"): str(m.tag) for m in bento.info.models}
     instance = load_instance("mixed_service:Mixed", tags)
     assert instance.lookup("a") == 1
     assert instance.double([1.0, 3.0]) == [2.0, 6.0]

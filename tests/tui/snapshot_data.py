@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
+from bentotui.store.bentos import Bento, BentoInfo
+from bentotui.store.models import Model, ModelInfo
+from bentotui.store.tags import Tag
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, response_view
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
@@ -24,20 +28,25 @@ def clock() -> float:
 
 
 def _model(name, version, framework, fw_version, size, created, labels=None, signatures=None):
-    info = SimpleNamespace(
+    info = ModelInfo(
         name=name,
         version=version,
         module=f"bentotui.frameworks.{framework}",
         framework=framework,
         framework_version=fw_version,
+        python_version="3.11.9",
+        bentotui_version="0.1.0",
         creation_time=created,
         labels=labels or {},
         metadata={"accuracy": 0.973},
         signatures=signatures or {"predict": {"batchable": True, "batch_dim": 0}},
-        files={"saved_model.skops": {"size": size - 300}, "model.yaml": {"size": 300}},
+        files=[
+            {"path": "model.yaml", "size": 300, "sha256": "0" * 64},
+            {"path": "saved_model.skops", "size": size - 300, "sha256": "0" * 64},
+        ],
         size_bytes=size,
     )
-    return SimpleNamespace(tag=f"{name}:{version}", info=info)
+    return Model(Tag(name, version), Path("/store/models", name, version), info)
 
 
 def store_rows() -> list[StoreRow]:
@@ -74,18 +83,27 @@ def store_rows() -> list[StoreRow]:
             _model("churn-rf", "20261020-080000-777777", "sklearn", "1.9.1", 88_120, T0 - timedelta(days=12))
         ),
     ]
-    bento = SimpleNamespace(
-        info={
-            "name": "iris_service",
-            "version": "20261101-121500-abcdef",
-            "service": "service:svc",
-            "creation_time": T0 + timedelta(minutes=15),
-            "labels": {},
-            "size_bytes": 9_120,
-            "models": [{"tag": "iris-classifier:20261101-120000-a1b2c3"}],
-            "files": ["bentofile.yaml", "service.py"],
-        }
-    )
+    manifest = {
+        "name": "iris_service",
+        "version": "20261101-121500-abcdef",
+        "creation_time": (T0 + timedelta(minutes=15)).isoformat(),
+        "service": "service:svc",
+        "labels": {},
+        "models": [
+            {
+                "tag": "iris-classifier:20261101-120000-a1b2c3",
+                "module": "bentotui.frameworks.sklearn",
+                "creation_time": T0.isoformat(),
+            }
+        ],
+        "files": [
+            {"path": "bentofile.yaml", "size": 0, "sha256": "0" * 64},
+            {"path": "service.py", "size": 0, "sha256": "0" * 64},
+        ],
+        "size_bytes": 9_120,
+    }
+    tag = Tag(manifest["name"], manifest["version"])
+    bento = Bento(tag, Path("/store/bentos", tag.name, tag.version), BentoInfo.from_manifest(manifest, "snapshot"))
     return rows + [bento_row(bento)]
 
 

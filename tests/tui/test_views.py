@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import shlex
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from bentotui.exceptions import InvalidArgument
+from bentotui.store.bentos import Bento, BentoInfo
+from bentotui.store.models import Model, ModelInfo
+from bentotui.store.tags import Tag
 from bentotui.tui import fmt, log_view
 from bentotui.tui.request_view import ApiInfo, apis_from_openapi, curl_command, pretty_body, response_view
 from bentotui.tui.server_view import FAILING, READY, STARTING, STOPPED, ServerBook, epoch
@@ -29,34 +33,42 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def model(name, version, *, size=100, created=T0, labels=None, framework="sklearn"):
-    info = SimpleNamespace(
+    info = ModelInfo(
         name=name,
         version=version,
         module=f"bentotui.{framework}",
         framework=framework,
         framework_version="1.9.1",
+        python_version="3.11.9",
+        bentotui_version="0.1.0",
         creation_time=created,
         labels=labels or {},
         metadata={"acc": 0.97},
         signatures={"predict": {"batchable": True, "batch_dim": 0}},
-        files={"saved_model.pkl": {"size": size}},
+        files=[{"path": "saved_model.pkl", "size": size, "sha256": "0" * 64}],
         size_bytes=size,
     )
-    return SimpleNamespace(tag=f"{name}:{version}", info=info)
+    return Model(Tag(name, version), Path("/store/models", name, version), info)
 
 
-def bento(name, version, models):
-    info = {
+def bento_manifest(name, version, models, **fields):
+    """A ``bento.yaml`` as the store holds it (models as ``{tag, module, creation_time}``)."""
+    return {
         "name": name,
         "version": version,
+        "creation_time": T0.isoformat(),
         "service": "service:svc",
-        "creation_time": T0,
         "labels": {},
-        "models": models,
-        "files": ["bentofile.yaml"],
+        "models": [{"tag": tag, "module": "bentotui.sklearn", "creation_time": T0.isoformat()} for tag in models],
+        "files": [{"path": "bentofile.yaml", "size": 10, "sha256": "0" * 64}],
         "size_bytes": 10,
+        **fields,
     }
-    return SimpleNamespace(tag=f"{name}:{version}", info=info)
+
+
+def bento(manifest):
+    info = BentoInfo.from_manifest(manifest, "bento.yaml")
+    return Bento(Tag(info.name, info.version), Path("/store/bentos", info.name, info.version), info)
 
 
 @pytest.fixture
@@ -65,7 +77,7 @@ def rows() -> list[StoreRow]:
         model_row(model("iris", "v1", size=2048, created=T0, labels={"stage": "prod"})),
         model_row(model("iris", "v2", size=1024, created=T0 + timedelta(days=1))),
         model_row(model("bert", "a1", size=4096, created=T0 - timedelta(days=1), framework="transformers")),
-        bento_row(bento("iris_svc", "b1", [{"tag": "iris:v1"}])),
+        bento_row(bento(bento_manifest("iris_svc", "b1", ["iris:v1"]))),
     ]
 
 
@@ -285,18 +297,17 @@ def test_start_form_validation():
         parse_start("bento", "  ", "0")
 
 
-def test_bento_row_from_a_store_item_manifest():
-    item = SimpleNamespace(
-        manifest={
-            "name": "svc",
-            "version": "v9",
-            "service": "service:svc",
-            "creation_time": "2026-11-01T12:00:00+00:00",
-            "models": ["iris:v1"],
-            "files": [{"path": "service.py", "size": 120}],
-            "size_bytes": 120,
-        }
+def test_bento_row_from_a_store_manifest():
+    manifest = bento_manifest(
+        "svc",
+        "v9",
+        ["iris:v1"],
+        creation_time="2026-11-01T12:00:00+00:00",
+        files=[{"path": "service.py", "size": 120, "sha256": "0" * 64}],
+        size_bytes=120,
+        apis=[{"name": "classify", "route": "/classify", "input": "JSON", "output": "JSON"}],
     )
-    row = bento_row(item)
+    row = bento_row(bento(manifest))
     assert (row.kind, row.tag, row.created, row.detail["models"]) == ("bento", "svc:v9", T0, ["iris:v1"])
     assert "service.py  120 B" in detail_text(row)
+    assert "apis\n  classify" in detail_text(row)
