@@ -10,7 +10,7 @@ import builtins
 from pathlib import Path
 
 from bentotui.store.bentos import MANIFEST, Bento, BentoInfo, BentoStore
-from bentotui.store.item_store import ItemStore, Progress
+from bentotui.store.item_store import Progress
 from bentotui.store.tags import Tag
 
 __all__ = [
@@ -18,22 +18,12 @@ __all__ = [
     "Bento",
     "BentoInfo",
     "Tag",
-    "bento_store",
     "delete",
     "export_bento",
     "get",
     "import_bento",
     "list",
 ]
-
-
-def bento_store() -> ItemStore:
-    """The bento store's untyped :class:`ItemStore` (what building a bento writes through).
-
-    Transitional: ``bentotui.bento`` still builds and reads bento folders through it; readers
-    should use :class:`BentoStore`, whose ``items`` this is.
-    """
-    return BentoStore().items
 
 
 def get(tag: str | Tag) -> Bento:

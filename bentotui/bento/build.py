@@ -23,9 +23,9 @@ from bentotui.bento import requirements
 from bentotui.bento.bentofile import ALWAYS_EXCLUDE, DEFAULT_INCLUDE, BentoBuildConfig, load_bentofile
 from bentotui.bento.dockerfile import render_dockerfile
 from bentotui.exceptions import BentotuiError, BuildError
-from bentotui.service.loader import DEFAULT_PORT, load_target
+from bentotui.service.loader import load_target
 from bentotui.service.service import Service
-from bentotui.store.item_store import Item
+from bentotui.store.bentos import DEFAULT_PORT, Bento, BentoStore
 from bentotui.store.tags import Tag, validate_part
 
 #: called with a short description as each build step starts (the CLI shows rich progress)
@@ -35,7 +35,7 @@ BUILD_STEPS = 5
 
 def build_from_bentofile(
     bentofile: Path, *, version: str | None = None, on_step: StepCallback | None = None
-) -> Item:
+) -> Bento:
     """Build the bento ``bentofile`` describes; its folder is the build folder."""
     bentofile = Path(bentofile).resolve()
     config = load_bentofile(bentofile)
@@ -54,7 +54,7 @@ def build_bento(
     models: list[str] | None = None,
     working_dir: Path,
     docker: dict[str, Any] | None = None,
-) -> Item:
+) -> Bento:
     """Build a bento from arguments instead of a file (what ``BentoService.save()`` calls)."""
     from bentotui.bento.bentofile import parse_config
 
@@ -73,10 +73,8 @@ def build_bento(
 
 def build(
     config: BentoBuildConfig, build_dir: Path, *, version: str | None = None, on_step: StepCallback | None = None
-) -> Item:
+) -> Bento:
     """Build ``config`` with ``build_dir`` as the source root; returns the stored bento."""
-    from bentotui.bentos import bento_store
-
     step = on_step or (lambda _description: None)
     if version is not None:
         validate_part(version, "version")
@@ -102,9 +100,8 @@ def build(
         lock=config.python.lock_packages,
     )
     step("writing the bento")
-    store = bento_store()
-    create = store.create(name, version=version) if version is not None else store.create(name)
-    with create as draft:
+    store = BentoStore()
+    with store.items.create(name, version=version) as draft:
         for rel, source in files.items():
             target = draft.path / "src" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +132,7 @@ def build(
         }
         _write(draft.path / "README.md", _readme(name, config, summary, port))
     assert draft.item is not None
-    return draft.item
+    return store.get(draft.item.tag)  # the typed record, read back and checked as any reader would
 
 
 # ---------------------------------------------------------------------- the service

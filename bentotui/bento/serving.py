@@ -12,20 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from bentotui.exceptions import Conflict, InvalidArgument, NotFound
-from bentotui.service.loader import DEFAULT_PORT, ServeTarget, load_target
-from bentotui.store.item_store import Item
+from bentotui.service.loader import ServeTarget, load_target
+from bentotui.store.bentos import MANIFEST, Bento, BentoStore
 from bentotui.store.tags import Tag
 
 
-def find_bento(target: str, cwd: Path | None = None) -> Item | None:
+def find_bento(target: str, cwd: Path | None = None) -> Bento | None:
     """The bento a serve TARGET names (a folder with ``bento.yaml`` or a tag), or None."""
-    from bentotui.bentos import MANIFEST, bento_store
-
-    store = bento_store()
+    store = BentoStore()
     folder = Path(cwd or Path.cwd(), target).expanduser()
     if (folder / MANIFEST).is_file():
-        manifest = store.read_manifest(folder.resolve())
-        return Item(Tag(manifest["name"], manifest["version"]), folder.resolve(), manifest)
+        return store.read_folder(folder.resolve())
     try:
         # BentoML 0.x users type the class name: ``IrisClassifier:latest`` is ``irisclassifier``
         tag = Tag.parse(target.lower())
@@ -56,19 +53,18 @@ def resolve_bento(target: str, working_dir: Path) -> ServeTarget | None:
         return None
     ensure_models(bento)
     src = bento.path / "src"
-    service = load_target(bento.manifest["service"], src).service
-    port = int(bento.manifest.get("default_port") or DEFAULT_PORT)
-    return ServeTarget(service, src, port, bento)
+    service = load_target(bento.info.service, src).service
+    return ServeTarget(service, src, bento.info.default_port, bento)
 
 
-def ensure_models(bento: Item) -> list[Tag]:
+def ensure_models(bento: Bento) -> list[Tag]:
     """Import the bento's models that the local store lacks; returns the tags imported."""
     from bentotui.store.models import ModelStore
 
     store = ModelStore()
     imported = []
-    for entry in bento.manifest.get("models") or []:
-        tag = Tag.parse(entry["tag"])
+    for entry in bento.info.models:
+        tag = entry.tag
         try:
             store.get(tag)
             continue

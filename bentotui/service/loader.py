@@ -20,12 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound
 from bentotui.service.service import Service
+from bentotui.store.bentos import DEFAULT_PORT
 
 if TYPE_CHECKING:
     from bentotui.store.bentos import Bento
-
-#: BentoML's default HTTP port, used when neither ``--port`` nor the service names one
-DEFAULT_PORT = 3000
 
 
 @dataclass(frozen=True)

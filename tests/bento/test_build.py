@@ -93,7 +93,7 @@ def test_requirements_txt_is_appended(iris_project: Path) -> None:
     bento = build_from_bentofile(bentofile)
     lines = (bento.path / "env" / "python" / "requirements.txt").read_text().splitlines()
     assert lines[-2:] == ["# mine", "requests==2.32.0"]
-    assert bento.manifest["python"]["requirements_txt"] == "requirements-extra.txt"
+    assert bento.info.python.requirements_txt == "requirements-extra.txt"
 
 
 def test_invalid_version(iris_project: Path) -> None:
@@ -164,8 +164,8 @@ def test_build_bento_function(tmp_path: Path, iris_model) -> None:
         "service:svc", name="saved", labels={"a": "b"}, include=["*.py"], exclude=[],
         python_packages=["x==1"], models=[str(iris_model.tag)], working_dir=tmp_path,
     )
-    assert bento.tag.name == "saved" and bento.manifest["labels"] == {"a": "b"}
-    assert [m["tag"] for m in bento.manifest["models"]] == [str(iris_model.tag)]
+    assert bento.tag.name == "saved" and bento.info.labels == {"a": "b"}
+    assert [str(m.tag) for m in bento.info.models] == [str(iris_model.tag)]
 
 
 @pytest.mark.parametrize(

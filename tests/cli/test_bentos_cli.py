@@ -80,9 +80,9 @@ def test_export_import_round_trip(tmp_path: Path, iris_bento) -> None:
     assert imported.returncode == 0, imported.stderr
     assert f"imported {iris_bento.tag}" in imported.stdout
     # the imported bento carries its model and source, byte for byte
-    from bentotui.bentos import bento_store
+    from bentotui.store.bentos import BentoStore
 
-    again = bento_store().verify(iris_bento.tag)
+    again = BentoStore().verify(iris_bento.tag)
     assert (again.path / "src" / "service.py").read_text() == (iris_bento.path / "src" / "service.py").read_text()
     assert any((again.path / "models").rglob("model.yaml"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -18,11 +19,15 @@ from bentotui.tui.messages import StoreLoaded, TaskDone
 from bentotui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from bentotui.tui.store_view import COLUMNS, StoreRow, detail_text, next_sort, used_by, visible_rows
 
+if TYPE_CHECKING:
+    from bentotui.tui.app import BentoApp
+
 #: rows added before the first paint; the rest follow right after it, so 1,000 models paint fast
 FIRST_ROWS = 80
 
 
-class ModelsScreen(Screen):
+class ModelsScreen(Screen[None]):
+    app: BentoApp  # the screen's App, typed (Textual's own annotation is App[Any])
     TITLE = "Models"
     AUTO_FOCUS = "#store-table"
     BINDINGS = [
@@ -60,7 +65,7 @@ class ModelsScreen(Screen):
         yield Header()
         yield Input(placeholder="filter: words, key=value labels, ! to invert", id="filter")
         with Horizontal():
-            table: DataTable = DataTable(id="store-table", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="store-table", cursor_type="row", zebra_stripes=True)
             for key, title in COLUMNS:
                 table.add_column(title, key=key)
             yield table
@@ -195,7 +200,11 @@ class ModelsScreen(Screen):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.run_task(lambda: (bridge.delete(row), f"deleted {row.kind} {row.tag}")[1])
+                def delete() -> str:
+                    bridge.delete(row)
+                    return f"deleted {row.kind} {row.tag}"
+
+                self.run_task(delete)
 
         self.app.push_screen(
             ConfirmDialog(f"Delete {row.kind} {row.tag}? This cannot be undone.", yes="Delete"), answer
