@@ -54,7 +54,8 @@ class DockerOptions(_Strict):
 class BentoBuildConfig(_Strict):
     """The whole ``bentofile.yaml`` (also what ``BentoService.save()`` builds from)."""
 
-    service: str = Field(min_length=1, pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
+    # ``module:attr`` or a path to a file, ``src/service.py:svc`` (checked to stay inside the build folder)
+    service: str = Field(min_length=1, pattern=r"^(?:[\w.-]+/)*[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?$")
     name: str | None = None
     description: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)

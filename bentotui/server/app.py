@@ -16,7 +16,6 @@ other exception 500 with a short message; the traceback goes to the log only.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import os
@@ -151,8 +150,6 @@ class ServerCore:
                     value = await api.input.from_http(http_request)
                     result = await api.call(value)
                     response = api.output.to_http(result)
-                    if inspect.isawaitable(response):
-                        response = await response
             except TimeoutError:
                 if not deadline.expired():
                     raise

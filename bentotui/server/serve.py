@@ -72,16 +72,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def resolve_target(options: ServeOptions) -> ServeTarget:
     """What ``options`` name: a stored model's automatic service, or the first resolver's answer
-    for TARGET (a ``module:attr`` in the working folder, then a bento tag or folder)."""
+    for TARGET (a ``file.py:attr`` or ``module:attr`` in the working folder, then a bento tag or
+    folder)."""
     from bentotui.bento.serving import resolve_bento
-    from bentotui.service.loader import load_target, resolve_module
+    from bentotui.service.loader import MODULE_RESOLVERS, load_target
 
     if options.model is not None:
         from bentotui.service.model_service import model_service
 
         return ServeTarget.of(model_service(options.model), options.working_dir)
     assert options.target is not None  # ServeOptions holds exactly one of the two
-    return load_target(options.target, options.working_dir, (resolve_module, resolve_bento))
+    return load_target(options.target, options.working_dir, (*MODULE_RESOLVERS, resolve_bento))
 
 
 def serve(options: ServeOptions) -> int:

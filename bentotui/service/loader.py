@@ -93,7 +93,31 @@ def resolve_module(target: str, working_dir: Path) -> ServeTarget | None:
     return None if service is None else ServeTarget.of(service, working_dir)
 
 
-def load_target(target: str, working_dir: Path, resolvers: Sequence[Resolver] = (resolve_module,)) -> ServeTarget:
+def resolve_file(target: str, working_dir: Path) -> ServeTarget | None:
+    """Resolver for ``service.py:svc`` and ``src/pkg/service.py:svc`` (the form of most BentoML
+    1.x/1.2 READMEs): the file, which must lie inside ``working_dir``, is imported as the module its
+    path names from there (``src.pkg.service``), as BentoML's loader does, so runner workers import
+    it the same way."""
+    path, sep, attr = target.partition(":")
+    if not path.endswith(".py"):
+        return None
+    root = working_dir.resolve()
+    file = (root / path).resolve()
+    if not file.is_relative_to(root):
+        raise InvalidArgument(f"{path} is outside the working folder {root} (use --working-dir)")
+    if not file.is_file():
+        raise NotFound(f"no file {path} in {root}")
+    module = ".".join(file.relative_to(root).with_suffix("").parts)
+    service = import_service(f"{module}{sep}{attr}", root)
+    return None if service is None else ServeTarget.of(service, root)
+
+
+#: the forms every caller knows: a file path first (``service.py`` would read as a module
+#: ``service`` with a submodule ``py``), then ``module:attr``
+MODULE_RESOLVERS: tuple[Resolver, ...] = (resolve_file, resolve_module)
+
+
+def load_target(target: str, working_dir: Path, resolvers: Sequence[Resolver] = MODULE_RESOLVERS) -> ServeTarget:
     """The first answer of ``resolvers`` for ``target``; NotFound naming what was tried."""
     for resolver in resolvers:
         found = resolver(target, working_dir)

@@ -65,3 +65,25 @@ def test_missing_model_in_bento(tmp_path: Path, iris_bento, iris_model) -> None:
     shutil.rmtree(copy / "models")
     with pytest.raises(NotFound, match="does not carry it"):
         ensure_models(find_bento(str(copy)))
+
+
+def test_bentofile_service_as_a_file_path(iris_project: Path) -> None:
+    """``service: "service.py:svc"`` (BentoML 1.2's bentofile form) builds and serves like ``service:svc``."""
+    from bentotui.bento.build import build_from_bentofile
+
+    bentofile = iris_project / "bentofile.yaml"
+    bentofile.write_text(bentofile.read_text().replace('service: "service:svc"', 'service: "service.py:svc"'))
+    bento = build_from_bentofile(bentofile)
+    assert bento.info.service == "service.py:svc"
+    loaded = load_bento_service(f"{bento.tag}")
+    assert loaded.working_dir == bento.path / "src" and list(loaded.service.apis) == ["classify"]
+
+
+def test_bentofile_service_path_may_not_leave_the_bento(iris_project: Path) -> None:
+    from bentotui.bento.build import build_from_bentofile
+    from bentotui.exceptions import BuildError
+
+    bentofile = iris_project / "bentofile.yaml"
+    bentofile.write_text(bentofile.read_text().replace('service: "service:svc"', 'service: "../service.py:svc"'))
+    with pytest.raises(BuildError, match="outside the working folder"):
+        build_from_bentofile(bentofile)
