@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from bentotui import paths
 from bentotui.exceptions import InvalidArgument, StoreCorrupted
-from bentotui.store.item_store import Item, ItemStore, Progress
+from bentotui.store.item_store import Item, ItemStore, Progress, is_file_list
 from bentotui.store.tags import Tag
 
 log = logging.getLogger(__name__)
@@ -240,13 +240,7 @@ class BentoInfo:
         if not 1 <= port <= 65535:
             raise fields.bad("default_port", "a port number (1-65535)")
         files = data.get("files")
-        if not isinstance(files, list) or not all(
-            isinstance(f, dict)
-            and isinstance(f.get("path"), str)
-            and isinstance(f.get("size"), int)
-            and isinstance(f.get("sha256"), str)
-            for f in files
-        ):
+        if not is_file_list(files):
             raise fields.bad("files", "a list of {path, size, sha256}")
         return cls(
             name=fields.text("name"),

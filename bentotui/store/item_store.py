@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from bentotui.exceptions import (
     BentotuiError,
@@ -70,6 +70,17 @@ def dump_yaml(data: Any) -> str:
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def is_file_list(files: object) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether a manifest's ``files`` is what the store writes: a list of {path, size, sha256}."""
+    return isinstance(files, list) and all(
+        isinstance(f, dict)
+        and isinstance(f.get("path"), str)
+        and isinstance(f.get("size"), int)
+        and isinstance(f.get("sha256"), str)
+        for f in files
+    )
 
 
 @dataclass
@@ -146,13 +157,7 @@ class ItemStore:
         if expect is not None and tag != expect:
             raise StoreCorrupted(f"{file} names {tag}, but lives in the folder of {expect}")
         files = data["files"]
-        if not isinstance(files, list) or not all(
-            isinstance(f, dict)
-            and isinstance(f.get("path"), str)
-            and isinstance(f.get("size"), int)
-            and isinstance(f.get("sha256"), str)
-            for f in files
-        ):
+        if not is_file_list(files):
             raise StoreCorrupted(f"{file}: 'files' must be a list of {{path, size, sha256}}")
         return data
 
