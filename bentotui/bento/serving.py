@@ -16,6 +16,8 @@ from bentotui.service.loader import ServeTarget, load_target
 from bentotui.store.bentos import MANIFEST, Bento, BentoStore
 from bentotui.store.tags import Tag
 
+BENTOFILE = "bentofile.yaml"
+
 
 def find_bento(target: str, cwd: Path | None = None) -> Bento | None:
     """The bento a serve TARGET names (a folder with ``bento.yaml`` or a tag), or None."""
@@ -55,6 +57,18 @@ def resolve_bento(target: str, working_dir: Path) -> ServeTarget | None:
     src = bento.path / "src"
     service = load_target(bento.info.service, src).service
     return ServeTarget(service, src, bento.info.default_port, bento)
+
+
+def resolve_bentofile(target: str, working_dir: Path) -> ServeTarget | None:
+    """Resolver for a project folder (``bentotui serve .``, or no TARGET at all): the service its
+    ``bentofile.yaml`` names, imported from that folder; None when the folder has no bentofile."""
+    folder = (working_dir / target).resolve()
+    bentofile = folder / BENTOFILE
+    if not bentofile.is_file():
+        return None
+    from bentotui.bento.bentofile import load_bentofile  # pydantic: only when there is a bentofile
+
+    return load_target(load_bentofile(bentofile).service, folder)
 
 
 def ensure_models(bento: Bento) -> list[Tag]:

@@ -15,7 +15,7 @@ app = typer.Typer()
 
 @app.command("serve")
 def serve_cmd(
-    target: str = typer.Argument(None, help="service.py:svc or module:attr of a Service in the working folder, or a bento tag/folder."),
+    target: str = typer.Argument(None, help="service.py:svc or module:attr in the working folder, a bento tag/folder; default . (the bentofile's service)."),
     model: str = typer.Option(None, "--model", help="Serve one stored model with an automatic service."),
     port: int = typer.Option(
         None, "--port", "-p", min=0, max=65535, help="Port (default 3000, or the bento's); 0 picks a free one."

@@ -20,7 +20,7 @@ LOG_FORMATS = ("text", "json")
 
 @dataclass
 class ServeOptions:
-    """What to serve (``target`` or ``model``) and how; ``port`` None takes the target's default
+    """What to serve (``target``, by default ``.``: the working folder's bentofile, or ``model``) and how; ``port`` None takes the target's default
     (the bento's, 5000 for a 0.x service, else 3000); ``python`` is the interpreter for every
     runner worker (``--python``)."""
 
@@ -40,8 +40,10 @@ class ServeOptions:
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
             raise InvalidArgument(f"--log-format must be text or json, not {self.log_format!r}")
-        if (self.target is None) == (self.model is None):
-            raise InvalidArgument("give a TARGET (module:attr) or --model TAG, not both or neither")
+        if self.target is not None and self.model is not None:
+            raise InvalidArgument("give a TARGET (module:attr) or --model TAG, not both")
+        if self.target is None and self.model is None:
+            self.target = "."  # as BentoML: the working folder, served from its bentofile.yaml
         self.working_dir = Path(self.working_dir).expanduser().resolve()
         if not self.working_dir.is_dir():
             raise InvalidArgument(f"--working-dir {self.working_dir} is not a folder")

@@ -74,7 +74,7 @@ def resolve_target(options: ServeOptions) -> ServeTarget:
     """What ``options`` name: a stored model's automatic service, or the first resolver's answer
     for TARGET (a ``file.py:attr`` or ``module:attr`` in the working folder, then a bento tag or
     folder)."""
-    from bentotui.bento.serving import resolve_bento
+    from bentotui.bento.serving import resolve_bento, resolve_bentofile
     from bentotui.service.loader import MODULE_RESOLVERS, load_target
 
     if options.model is not None:
@@ -82,7 +82,7 @@ def resolve_target(options: ServeOptions) -> ServeTarget:
 
         return ServeTarget.of(model_service(options.model), options.working_dir)
     assert options.target is not None  # ServeOptions holds exactly one of the two
-    return load_target(options.target, options.working_dir, (*MODULE_RESOLVERS, resolve_bento))
+    return load_target(options.target, options.working_dir, (*MODULE_RESOLVERS, resolve_bento, resolve_bentofile))
 
 
 def serve(options: ServeOptions) -> int:

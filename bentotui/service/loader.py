@@ -123,4 +123,7 @@ def load_target(target: str, working_dir: Path, resolvers: Sequence[Resolver] = 
         found = resolver(target, working_dir)
         if found is not None:
             return found
-    raise NotFound(f"cannot find {target!r}: no such module in {working_dir} (expected module:attribute)")
+    raise NotFound(
+        f"cannot find {target!r} in {working_dir}: give a TARGET as file.py:attr or module:attr, "
+        "a bento tag or folder, or a folder with a bentofile.yaml"
+    )

@@ -87,3 +87,18 @@ def test_bentofile_service_path_may_not_leave_the_bento(iris_project: Path) -> N
     bentofile.write_text(bentofile.read_text().replace('service: "service:svc"', 'service: "../service.py:svc"'))
     with pytest.raises(BuildError, match="outside the working folder"):
         build_from_bentofile(bentofile)
+
+
+@pytest.mark.slow
+def test_serve_with_no_target_uses_the_bentofile(iris_project: Path) -> None:
+    """``bentotui serve`` with no TARGET (BentoML's ``.``) serves what the folder's bentofile names."""
+    bentofile = iris_project / "bentofile.yaml"
+    bentofile.write_text(bentofile.read_text().replace('service: "service:svc"', 'service: "service.py:svc"'))
+    with serve(None, cwd=iris_project) as server:
+        assert classify(server.url) == [0, 2]
+
+
+def test_no_target_and_no_bentofile_says_what_to_give(tmp_path: Path) -> None:
+    from bentotui.bento.serving import resolve_bentofile
+
+    assert resolve_bentofile(".", tmp_path) is None

@@ -78,12 +78,16 @@ def serve(
     timeout: float = 60.0,
     wait_ready: bool = True,
 ) -> Iterator[RunningServer]:
-    """A running server for ``target`` (``module:attr`` in ``cwd``) or ``model`` (a stored model tag)."""
+    """A running server for ``target`` (``module:attr`` in ``cwd``), ``model`` (a stored model tag),
+    or neither (the bentofile in ``cwd``)."""
     run_id = runs.new_run_id()
     env = {**os.environ, **(env or {})}
     home = Path(env["BENTOTUI_HOME"])  # the test's home (conftest) unless ``env`` names another
     argv = [*self_command(), "serve"]
-    argv += [target] if target is not None else ["--model", str(model)]
+    if target is not None:
+        argv.append(target)
+    elif model is not None:
+        argv += ["--model", model]  # neither: the working folder's bentofile, as `bentotui serve` alone
     argv += ["--port", "0", "--working-dir", str(cwd), "--run-id", run_id, *args]
     stderr = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block the server
     proc = subprocess.Popen(
