@@ -17,6 +17,8 @@ from bentotui.store.bentos import MANIFEST, Bento, BentoStore
 from bentotui.store.tags import Tag
 
 BENTOFILE = "bentofile.yaml"
+#: what ``bentotui serve .`` imports from a folder without a bentofile, as BentoML does
+DEFAULT_SERVICE_FILE = "service.py"
 
 
 def find_bento(target: str, cwd: Path | None = None) -> Bento | None:
@@ -61,11 +63,12 @@ def resolve_bento(target: str, working_dir: Path) -> ServeTarget | None:
 
 def resolve_bentofile(target: str, working_dir: Path) -> ServeTarget | None:
     """Resolver for a project folder (``bentotui serve .``, or no TARGET at all): the service its
-    ``bentofile.yaml`` names, imported from that folder; None when the folder has no bentofile."""
+    ``bentofile.yaml`` names, else its ``service.py`` (BentoML's fallback), imported from that
+    folder; None when the folder has neither."""
     folder = (working_dir / target).resolve()
     bentofile = folder / BENTOFILE
     if not bentofile.is_file():
-        return None
+        return load_target(DEFAULT_SERVICE_FILE, folder) if (folder / DEFAULT_SERVICE_FILE).is_file() else None
     from bentotui.bento.bentofile import load_bentofile  # pydantic: only when there is a bentofile
 
     return load_target(load_bentofile(bentofile).service, folder)

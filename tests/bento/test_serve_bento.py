@@ -102,3 +102,13 @@ def test_no_target_and_no_bentofile_says_what_to_give(tmp_path: Path) -> None:
     from bentotui.bento.serving import resolve_bentofile
 
     assert resolve_bentofile(".", tmp_path) is None
+
+
+def test_a_folder_without_bentofile_serves_its_service_py(iris_project: Path) -> None:
+    """As BentoML: ``serve .`` in a folder with only ``service.py`` imports that file."""
+    from bentotui.bento.serving import resolve_bentofile
+
+    (iris_project / "bentofile.yaml").unlink()
+    target = resolve_bentofile(".", iris_project)
+    assert target is not None and list(target.service.apis) == ["classify"]
+    assert target.working_dir == iris_project.resolve()
