@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from pathlib import Path
+from typing import Any
 
 from bentotui.store.bentos import MANIFEST, Bento, BentoInfo, BentoStore
 from bentotui.store.item_store import Progress
@@ -18,6 +19,8 @@ __all__ = [
     "Bento",
     "BentoInfo",
     "Tag",
+    "build",
+    "build_bentofile",
     "delete",
     "export_bento",
     "get",
@@ -51,3 +54,43 @@ def export_bento(
 def import_bento(path: str | Path, *, force: bool = False, progress: Progress | None = None) -> Bento:
     """Add the bento in a ``.bento`` archive; refuses hostile or corrupt archives."""
     return BentoStore().import_(path, force=force, progress=progress)
+
+
+def build(
+    service: str,
+    *,
+    name: str | None = None,
+    labels: dict[str, str] | None = None,
+    description: str | None = None,
+    include: builtins.list[str] | None = None,
+    exclude: builtins.list[str] | None = None,
+    docker: dict[str, Any] | None = None,
+    python: dict[str, Any] | None = None,
+    models: builtins.list[str] | None = None,
+    version: str | None = None,
+    build_ctx: str | Path | None = None,
+) -> Bento:
+    """Build a bento from arguments, as ``bentoml.bentos.build``: the arguments are the keys of a
+    ``bentofile.yaml`` (checked the same way) and ``build_ctx`` (default: the working folder) is
+    the source root.  A ``bentofile.yaml`` there is not read, as in BentoML."""
+    from bentotui.bento.bentofile import parse_config
+    from bentotui.bento.build import build as build_config
+
+    given = {
+        "service": service, "name": name, "labels": labels, "description": description,
+        "include": include, "exclude": exclude, "docker": docker, "python": python, "models": models,
+    }
+    config = parse_config({key: value for key, value in given.items() if value is not None}, "build arguments")
+    return build_config(config, Path(build_ctx or "."), version=version)
+
+
+def build_bentofile(
+    bentofile: str | Path = "bentofile.yaml", *, version: str | None = None, build_ctx: str | Path | None = None
+) -> Bento:
+    """Build from a ``bentofile.yaml`` (relative to ``build_ctx``), as ``bentoml.bentos.build_bentofile``."""
+    from bentotui.bento.bentofile import load_bentofile
+    from bentotui.bento.build import build as build_config
+
+    root = Path(build_ctx or ".")
+    path = Path(bentofile)
+    return build_config(load_bentofile(path if path.is_absolute() else root / path), root, version=version)

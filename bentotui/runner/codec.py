@@ -70,10 +70,10 @@ def encode_error(exc: BaseException) -> Parts:
     if isinstance(exc, BentotuiError):
         for detail in (exc.detail, None if exc.detail is None else repr(exc.detail)):
             try:
-                return [pickle.dumps((type(exc), exc.message, detail), protocol=5)]
+                return [pickle.dumps((type(exc), exc.message, detail, exc.http_status), protocol=5)]
             except Exception:  # an unpicklable class or detail: degrade, do not fail the reply
                 continue
-    return [pickle.dumps((RunnerError, short_message(exc), None), protocol=5)]
+    return [pickle.dumps((RunnerError, short_message(exc), None, RunnerError.http_status), protocol=5)]
 
 
 def decode_error(parts: Parts) -> BentotuiError:
@@ -81,10 +81,12 @@ def decode_error(parts: Parts) -> BentotuiError:
     cls: type[BentotuiError]
     message: str
     detail: object
+    status: int
     try:
-        cls, message, detail = pickle.loads(parts[0])  # what encode_error wrote
+        cls, message, detail, status = pickle.loads(parts[0])  # what encode_error wrote
     except Exception as exc:  # e.g. a user error class that this process cannot import
         return RunnerError(f"runner failed and its error could not be decoded: {short_message(exc)}")
     error = cls.__new__(cls)
-    BentotuiError.__init__(error, message, detail)
+    # the status travels too: ``BentoMLException(..., error_code=...)`` sets it per error
+    BentotuiError.__init__(error, message, detail, error_code=status)
     return error
