@@ -39,6 +39,16 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "service": ("bentotui.service.classes", "service"),
     "depends": ("bentotui.service.classes", "depends"),
     "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
+    "exceptions": ("bentotui.exceptions", None),
+    "importing": ("bentotui.service.importing", "importing"),
+    "Field": ("pydantic", "Field"),
+    # BentoML's top-level bento functions (bentoml.build, bentoml.get, ...)
+    "build": ("bentotui.bentos", "build"),
+    "get": ("bentotui.bentos", "get"),
+    "list": ("bentotui.bentos", "list"),
+    "delete": ("bentotui.bentos", "delete"),
+    "export_bento": ("bentotui.bentos", "export_bento"),
+    "import_bento": ("bentotui.bentos", "import_bento"),
 }
 
 __all__ = ["__version__", *_LAZY]

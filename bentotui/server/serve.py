@@ -34,6 +34,7 @@ from bentotui import runs
 from bentotui.exceptions import BentotuiError, InvalidArgument
 from bentotui.server.options import ServeOptions
 from bentotui.server.stdio import StderrTee, open_streams, setup_logging
+from bentotui.service.importing import SERVING_ENV
 from bentotui.service.loader import ServeTarget
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ def resolve_target(options: ServeOptions) -> ServeTarget:
 def serve(options: ServeOptions) -> int:
     """Run a server until SIGTERM/SIGINT; returns the exit code (0 after a clean shutdown)."""
     run_id = options.run_id or runs.new_run_id()
+    # before the service is imported: `with bentoml.importing():` blocks must now raise
+    os.environ[SERVING_ENV] = run_id
     log_path = runs.log_path_for(run_id)
     log_path.touch()
     tee = StderrTee(log_path)
