@@ -107,6 +107,13 @@ def depends(target: type) -> Any:
     return _Dependency(target)
 
 
+def dependencies_of(cls: type) -> list[type]:
+    """The ``@service`` classes ``cls`` uses through ``depends(...)`` (inherited ones too)."""
+    return [
+        value.target for klass in cls.__mro__ for value in vars(klass).values() if isinstance(value, _Dependency)
+    ]
+
+
 # --- compile -------------------------------------------------------------------------------------
 
 

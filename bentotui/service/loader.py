@@ -58,7 +58,7 @@ def as_service(obj: Any, where: str) -> Service:
 
 
 def import_service(target: str, working_dir: Path) -> Service | None:
-    """The service ``module:attr`` names (or a bare ``module`` holding exactly one Service),
+    """The service ``module:attr`` names (or the one a bare ``module`` holds, see :func:`_only_service`),
     imported with ``working_dir`` on ``sys.path``; None when ``target`` is no module there."""
     module_name, _, attr = target.partition(":")
     if not module_name.replace(".", "").replace("_", "").isalnum():
@@ -81,9 +81,22 @@ def import_service(target: str, working_dir: Path) -> Service | None:
         except AttributeError:
             raise NotFound(f"module {module_name!r} has no attribute {attr!r}") from None
         return as_service(obj, target)
-    found = [v for v in vars(module).values() if isinstance(v, Service)]
+    return as_service(_only_service(module), module_name)
+
+
+def _only_service(module: Any) -> Any:
+    """The one service a bare ``module`` target means, as BentoML's loader picks it: a 1.2
+    ``@service`` class that no other class of the module ``depends`` on, else a 1.x ``Service``."""
+    from bentotui.service.classes import dependencies_of, is_service_class
+
+    classes = [v for v in vars(module).values() if is_service_class(v)]
+    used = {dep for cls in classes for dep in dependencies_of(cls)}
+    found = [cls for cls in classes if cls not in used] or [v for v in vars(module).values() if isinstance(v, Service)]
     if len(found) != 1:
-        raise InvalidArgument(f"module {module_name!r} holds {len(found)} services; name one as {module_name}:ATTR")
+        names = ", ".join(sorted(name for name, v in vars(module).items() if v in found)) or "none"
+        raise InvalidArgument(
+            f"module {module.__name__!r} holds {len(found)} services ({names}); name one as {module.__name__}:ATTR"
+        )
     return found[0]
 
 

@@ -92,3 +92,46 @@ def test_serve_a_file_target(project: Path) -> None:
         reply = httpx.post(server.url + "/echo", json={"a": 1})
         assert reply.status_code == 200, reply.text
         assert reply.json() == {"echo": {"a": 1}, "from": "nested"}
+
+
+GRAPH = textwrap.dedent(
+    """
+    import bentotui as bentoml
+
+
+    @bentoml.service
+    class Preprocess:
+        @bentoml.api
+        def clean(self, text: str) -> str:
+            return text.strip().lower()
+
+
+    @bentoml.service
+    class Classify:
+        pre = bentoml.depends(Preprocess)
+
+        @bentoml.api
+        def label(self, text: str) -> str:
+            return "greeting" if self.pre.clean(text) == "hello" else "other"
+
+
+    legacy = bentoml.Service(name="legacy")
+    """
+)
+
+
+def test_a_bare_module_means_its_root_1_2_service_before_a_1_x_one(tmp_path: Path) -> None:
+    (tmp_path / "graph_svc.py").write_text(GRAPH)
+    try:
+        assert load_target("graph_svc", tmp_path).service.name == "classify"
+    finally:
+        sys.modules.pop("graph_svc", None)
+
+
+def test_a_bare_module_with_two_candidates_names_them(tmp_path: Path) -> None:
+    (tmp_path / "two_svc.py").write_text(ECHO.format(tag="a") + "\nother = bentotui.Service(name='b')\n")
+    try:
+        with pytest.raises(InvalidArgument, match=r"2 services \(other, svc\); name one as two_svc:ATTR"):
+            load_target("two_svc", tmp_path)
+    finally:
+        sys.modules.pop("two_svc", None)
