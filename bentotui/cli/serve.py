@@ -14,6 +14,7 @@ app = typer.Typer()
 
 
 @app.command("serve")
+@app.command("serve-http", hidden=True)  # BentoML 1.x's name for the same command
 def serve_cmd(
     target: str = typer.Argument(None, help="service.py:svc or module:attr in the working folder, a bento tag/folder; default . (the bentofile's service)."),
     model: str = typer.Option(None, "--model", help="Serve one stored model with an automatic service."),
@@ -32,6 +33,9 @@ def serve_cmd(
         None, "--python", help="Python interpreter for every runner worker (an environment with bentotui installed)."
     ),
     run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
+    # BentoML 1.0/1.1 READMEs pass these; bentotui always serves the one (production) way
+    _production: bool = typer.Option(False, "--production", hidden=True, help="Accepted for BentoML commands."),
+    _development: bool = typer.Option(False, "--development", hidden=True, help="Accepted for BentoML commands."),
 ) -> None:
     """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
     options = ServeOptions(

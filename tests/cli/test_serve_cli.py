@@ -145,3 +145,15 @@ def test_reload_restarts_on_change_and_stops_as_one(tmp_path):
             proc.kill()
             proc.wait()
     assert runs.list_runs() == []
+
+
+def test_bentoml_readme_spellings_are_accepted(tmp_path):
+    """``bentoml serve-http`` and ``--production`` (BentoML 1.0/1.1 READMEs) mean ``serve`` here."""
+    from tests.helpers.server import serve
+    from tests.server.conftest import write_service
+
+    write_service(tmp_path)
+    alias = bentotui("serve-http", "--help", cwd=tmp_path)
+    assert alias.returncode == 0 and "--working-dir" in alias.stdout
+    with serve("service:svc", cwd=tmp_path, args=("--production",)) as srv:
+        assert srv.url.startswith("http://127.0.0.1:")
