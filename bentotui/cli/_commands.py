@@ -5,6 +5,7 @@ One line per group; each module owns its commands and imports heavy code lazily 
 
 from __future__ import annotations
 
+import copy
 import importlib
 
 import typer
@@ -21,6 +22,10 @@ GROUPS: list[tuple[str, str, str | None]] = [
     ("bentos", "deploy_app", "deploy"),
 ]
 
+# BentoML's ``bentoml list|get|delete|export|import`` act on bentos: the ``bentos`` group's commands,
+# also registered at the top (hidden from --help, where ``bentos`` lists them once)
+BENTOML_TOP_LEVEL = ("bentos", "app", ("list", "get", "delete", "export", "import"))
+
 
 def register(app: typer.Typer) -> None:
     for module, attr, name in GROUPS:
@@ -30,3 +35,10 @@ def register(app: typer.Typer) -> None:
                 app.registered_commands.append(command)
         else:
             app.add_typer(sub, name=name)
+    module, attr, names = BENTOML_TOP_LEVEL
+    group = getattr(importlib.import_module(f"bentotui.cli.{module}"), attr)
+    for command in group.registered_commands:
+        if command.name in names:
+            alias = copy.copy(command)
+            alias.hidden = True
+            app.registered_commands.append(alias)

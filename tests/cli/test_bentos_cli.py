@@ -113,3 +113,13 @@ def test_corrupt_bento_is_listed_as_warning_and_deletable(iris_bento) -> None:
     deleted = bentotui("bentos", "delete", str(iris_bento.tag), "-y")
     assert deleted.returncode == 0, deleted.stderr
     assert not iris_bento.path.exists()
+
+
+def test_bentomls_top_level_bento_commands_work_hidden(iris_bento) -> None:
+    """``bentoml list``/``get``/``delete`` are bento commands at the top, as in BentoML's CLI."""
+    tag = str(iris_bento.tag)
+    assert tag in bentotui("list").stdout
+    assert yaml.safe_load(bentotui("get", tag).stdout)["tag"] == tag
+    assert bentotui("delete", tag, "--yes").returncode == 0
+    assert json.loads(bentotui("list", "-o", "json").stdout) == []
+    assert "│ list" not in bentotui("--help").stdout  # `bentos list` is the documented name
