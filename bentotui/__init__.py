@@ -40,6 +40,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "depends": ("bentotui.service.classes", "depends"),
     "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
     "exceptions": ("bentotui.exceptions", None),
+    "metrics": ("bentotui.metrics", None),
+    "monitoring": ("bentotui.monitoring", None),
+    "monitor": ("bentotui.monitoring", "monitor"),
     "importing": ("bentotui.service.importing", "importing"),
     "Field": ("pydantic", "Field"),
     # BentoML's top-level bento functions (bentoml.build, bentoml.get, ...)

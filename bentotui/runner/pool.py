@@ -3,7 +3,7 @@
 The whole public surface::
 
     pool = RunnerPool(service.runners, workers=None, working_dir=".", sys_path=[...],
-                      observer=metrics, python=None, transport="unix")
+                      observer=metrics, python=None, transport="unix", on_worker_exit=None)
     await pool.start()   # spawn and connect every worker, bind every runner to them
     pool.ready           # True while every runner has at least one live worker (/readyz)
     pool.stats()         # per runner: workers (pid, alive, restarts, in flight), queued rows
@@ -14,6 +14,8 @@ than the event loop's) goes to the workers: batchable methods through a
 :class:`~bentotui.runner.dispatcher.Dispatcher`, the others one call each to the least-busy worker.
 ``observer.batch(runner_name, method, size, queue_wait_s, exec_s)`` is called once per batch
 (size 1 for a non-batchable call); ``queue_wait_s`` is the wait of the batch's oldest call.
+``on_worker_exit(pid)`` is called once a worker process has been reaped (the server drops the dead
+process's live Prometheus gauges).
 
 Workers: ``workers`` per runner (else ``runner.workers``), default 1 for a runnable with
 ``SUPPORTS_CPU_MULTI_THREADING`` else one per core; with several, each gets ``cores // workers`` threads through OMP_NUM_THREADS
@@ -34,7 +36,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -167,7 +169,7 @@ class _RunnerGroup:
                 raise BuildError(f"runner {name!r}: {hello['error']}")
             client = await Client.connect(hello["address"])
         except BaseException as exc:
-            await _terminate(proc)
+            await self._reap(proc)
             if isinstance(exc, asyncio.TimeoutError):
                 raise ServiceUnavailable(
                     f"runner {name!r}: worker did not start within {STARTUP_TIMEOUT_S:.0f} s"
@@ -196,7 +198,7 @@ class _RunnerGroup:
         backoff = worker.backoff
         while not self.pool.stopping:
             if worker.proc is not None:
-                await _terminate(worker.proc)
+                await self._reap(worker.proc)
             await asyncio.sleep(backoff)
             try:
                 await self.spawn(worker)
@@ -217,7 +219,12 @@ class _RunnerGroup:
                 worker.restarting.cancel()
             if worker.client is not None:
                 worker.client.close()
-        await asyncio.gather(*(_terminate(w.proc) for w in self.workers if w.proc is not None))
+        await asyncio.gather(*(self._reap(w.proc) for w in self.workers if w.proc is not None))
+
+    async def _reap(self, proc: asyncio.subprocess.Process) -> None:
+        await _terminate(proc)
+        if self.pool.on_worker_exit is not None:
+            self.pool.on_worker_exit(proc.pid)
 
     # -- calls (the Backend protocol) --------------------------------------------------------
     def pump(self) -> None:
@@ -282,6 +289,7 @@ class RunnerPool:
         observer: Observer | None = None,
         python: str | None = None,
         transport: Literal["unix", "tcp"] = "unix",
+        on_worker_exit: Callable[[int], None] | None = None,
     ) -> None:
         if workers is not None and workers < 1:
             raise InvalidArgument(f"--runner-workers must be >= 1, got {workers}")
@@ -293,6 +301,7 @@ class RunnerPool:
         self.observer = observer
         self.python = python
         self.transport = transport
+        self.on_worker_exit = on_worker_exit
         self.stopping = False
         self.socket_dir = ""
         self.loop: asyncio.AbstractEventLoop | None = None  # set by start()

@@ -1,67 +1,257 @@
-"""Prometheus metrics of one server, in a registry of its own.
+"""Prometheus metrics of one server, under BentoML's names, summed over every process of a run.
 
-A per-app :class:`CollectorRegistry` (not the global one) keeps two apps in one process (tests)
-from colliding.  The server object is also the runner pool's *observer*: the pool reports each
-batch it ran through :meth:`ServerMetrics.batch`, so the runner package never imports prometheus.
+Names and labels are BentoML 1.4's (``_bentoml_impl`` service app with the traffic middleware in
+the ``bentoml_service`` namespace, ``_internal/server/http/instruments.py``), so dashboards and
+alerts written for BentoML read a bentotui server unchanged:
+
+- ``bentoml_service_request_total`` and ``bentoml_service_request_duration_seconds`` (BentoML's
+  default duration buckets) by ``endpoint, service_name, service_version, http_response_code,
+  runner_name``; every API route starts at 0 for 200 and 500, as BentoML's do, so ``rate()``
+  sees the first request;
+- ``bentoml_service_request_in_progress`` by ``endpoint, service_name, service_version,
+  runner_name``;
+- ``bentoml_service_last_request_timestamp_seconds`` by ``service_name, service_version,
+  runner_name`` (health probes and ``/metrics`` do not touch it);
+- ``bentoml_service_adaptive_batch_size`` by ``runner_name, method_name, service_version,
+  service_name`` (buckets 1, 2, 4, ... up to the largest ``max_batch_size``).
+
+``service_name``/``service_version`` are the bento's name and version when the server runs a
+bento, else the service's name and ``"not available"`` (BentoML's words); ``runner_name`` is the
+service's name, as in BentoML.  BentoML has no queue-wait or batch-execution metric: those two
+stay ``bentotui_runner_queue_wait_seconds`` and ``bentotui_runner_batch_duration_seconds``.
+
+Processes: ``bentotui serve`` runs inside :func:`multiprocess_dir`, which points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before the service is imported and the runner
+workers start (they inherit it), so user metrics (:mod:`bentotui.metrics`) incremented in any
+process, the server's own included, are summed by ``MultiProcessCollector`` in :meth:`render`.
+Without that variable (an app built in a test) the metrics live in a registry of the app's own,
+which keeps two apps in one process apart.
+
+The server object is also the runner pool's *observer*: the pool reports each batch it ran through
+:meth:`ServerMetrics.batch`, so the runner package never imports prometheus.  Label children are
+cached: ``.labels()`` costs more than the increment on the request path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+if TYPE_CHECKING:
+    from prometheus_client.samples import Sample
+
+    from bentotui.service.loader import ServeTarget
+    from bentotui.store.tags import Tag
+
+log = logging.getLogger("bentotui.server")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+NAMESPACE = "bentoml_service"
+#: what BentoML reports as ``service_version`` when the service is not served from a bento
+NOT_AVAILABLE = "not available"
+#: BentoML's default request duration buckets (``_internal/utils/metrics.py`` DEFAULT_BUCKET)
+DURATION_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 180.0, math.inf,
+)
+#: finer buckets for bentotui's own runner timings, which are often sub-millisecond
+_RUNNER_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+#: paths that do not count as traffic for the last-request timestamp (BentoML's skip_paths)
+_PROBE_PATHS = frozenset({"/metrics", "/healthz", "/livez", "/readyz"})
+DEFAULT_MAX_BATCH_SIZE = 100  # BentoML's, for a service without batchable runners
+
+
+def batch_size_buckets(max_batch_size: int) -> tuple[float, ...]:
+    """BentoML's ``exponential_buckets(1, 2, max_batch_size)``: powers of two below the maximum,
+    the maximum itself, then +Inf."""
+    bounds: list[float] = []
+    bound = 1
+    while bound < max_batch_size:
+        bounds.append(bound)
+        bound *= 2
+    return (*bounds, max_batch_size, math.inf)
+
+
+@contextlib.contextmanager
+def multiprocess_dir() -> Iterator[Path]:
+    """Point ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder for one server run; removed on exit.
+
+    prometheus_client picks its value store from that variable when it is imported, so this must
+    run before the service (which may define metrics) is imported and before workers are spawned;
+    if something imported it earlier, the store is chosen again for the metrics made from now on.
+    """
+    path = tempfile.mkdtemp(prefix="bentotui-metrics-")
+    previous = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = path
+    _choose_value_store()
+    try:
+        yield Path(path)
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = previous
+        _choose_value_store()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _choose_value_store() -> None:
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
 
 
 class ServerMetrics:
-    """Request count/latency by endpoint and status, in-flight gauge, batch size and queue wait."""
+    """The server's request, in-progress and batching metrics (see the module docstring)."""
 
-    def __init__(self, service_name: str) -> None:
+    def __init__(
+        self,
+        service_name: str,
+        *,
+        bento: Tag | None = None,
+        routes: Iterable[str] = (),
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    ) -> None:
+        self.multiprocess = MULTIPROC_ENV in os.environ
         self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self._labels = (
+            bento.name if bento is not None else service_name,
+            (bento.version if bento is not None else None) or NOT_AVAILABLE,
+            service_name,
+        )
+        endpoint_labels = ["endpoint", "service_name", "service_version"]
         self.requests = Counter(
-            "bentotui_request", "HTTP requests by endpoint and status.",
-            ["service", "endpoint", "http_status"], registry=self.registry,
+            "request_total", "Total number of HTTP requests", [*endpoint_labels, "http_response_code", "runner_name"],
+            namespace=NAMESPACE, registry=registry,
         )
         self.latency = Histogram(
-            "bentotui_request_duration_seconds", "HTTP request latency by endpoint and status.",
-            ["service", "endpoint", "http_status"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "request_duration_seconds", "HTTP request duration in seconds",
+            [*endpoint_labels, "http_response_code", "runner_name"],
+            namespace=NAMESPACE, buckets=DURATION_BUCKETS, registry=registry,
         )
-        self.in_flight = Gauge(
-            "bentotui_request_in_progress", "API requests being handled.", ["service"], registry=self.registry,
-        ).labels(service_name)
+        self._in_progress = Gauge(
+            "request_in_progress", "Total number of HTTP requests in progress now", [*endpoint_labels, "runner_name"],
+            namespace=NAMESPACE, multiprocess_mode="livesum", registry=registry,
+        )
+        self.last_request = Gauge(
+            "last_request_timestamp_seconds", "Timestamp of the last received request",
+            ["service_name", "service_version", "runner_name"],
+            namespace=NAMESPACE, multiprocess_mode="mostrecent", registry=registry,
+        ).labels(*self._labels)
         self.batch_size = Histogram(
-            "bentotui_runner_batch_size", "Rows per batch sent to a runner method.",
-            ["runner", "method"], buckets=_BATCH_BUCKETS, registry=self.registry,
+            "adaptive_batch_size", "Service adaptive batch size",
+            ["runner_name", "method_name", "service_version", "service_name"],
+            namespace=NAMESPACE, buckets=batch_size_buckets(max_batch_size), registry=registry,
         )
+        # Until the API path reports its endpoint (in_progress(endpoint)), a server-wide gauge.
+        self.in_flight = Gauge(
+            "bentotui_request_in_progress", "API requests being handled.", ["service"],
+            multiprocess_mode="livesum", registry=registry,
+        ).labels(service_name)
         self.queue_wait = Histogram(
             "bentotui_runner_queue_wait_seconds", "Time a call waited in the batching queue.",
-            ["runner", "method"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            ["runner", "method"], buckets=_RUNNER_BUCKETS, registry=registry,
         )
         self.batch_exec = Histogram(
             "bentotui_runner_batch_duration_seconds", "Time a runner took to execute one batch.",
-            ["runner", "method"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            ["runner", "method"], buckets=_RUNNER_BUCKETS, registry=registry,
         )
-        self._service = service_name
-        self._children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+        self._progress_children: dict[str, Gauge] = {}
+        self._batch_children: dict[tuple[str, str], tuple[Histogram, Histogram, Histogram]] = {}
+        for route in routes:
+            for status in (200, 500):
+                self._request_child(route, status)
+
+    @classmethod
+    def for_target(cls, target: ServeTarget) -> ServerMetrics:
+        """The metrics of a server of ``target``: its bento's tag, its API routes, its batch limit."""
+        service = target.service
+        return cls(
+            service.name,
+            bento=target.bento.tag if target.bento is not None else None,
+            routes=[api.route for api in service.apis.values()],
+            max_batch_size=max((runner.max_batch_size for runner in service.runners), default=DEFAULT_MAX_BATCH_SIZE),
+        )
+
+    def _request_child(self, endpoint: str, status: int) -> tuple[Counter, Histogram]:
+        key = (endpoint, status)
+        children = self._request_children.get(key)
+        if children is None:
+            service_name, version, runner = self._labels
+            labels = (endpoint, service_name, version, str(status), runner)
+            children = self._request_children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        return children
 
     def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
-        """Count one request; label children are cached because ``.labels()`` is on the hot path."""
-        key = (endpoint, status)
-        children = self._children.get(key)
-        if children is None:
-            labels = (self._service, endpoint, str(status))
-            children = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
-        children[0].inc()
-        children[1].observe(seconds)
+        """Count one answered request (a scrape of ``/metrics`` is not traffic, as in BentoML)."""
+        if endpoint == "/metrics":
+            return
+        counter, histogram = self._request_child(endpoint, status)
+        counter.inc()
+        histogram.observe(seconds)
+        if endpoint not in _PROBE_PATHS:
+            self.last_request.set_to_current_time()
+
+    def in_progress(self, endpoint: str) -> Gauge:
+        """The in-progress gauge of ``endpoint``, to ``inc()`` when a request starts, ``dec()`` after."""
+        child = self._progress_children.get(endpoint)
+        if child is None:
+            service_name, version, runner = self._labels
+            child = self._progress_children[endpoint] = self._in_progress.labels(endpoint, service_name, version, runner)
+        return child
 
     def batch(self, runner: str, method: str, size: int, queue_wait_s: float, exec_s: float) -> None:
         """Observer hook called by the runner pool after each batch."""
-        self.batch_size.labels(runner, method).observe(size)
-        self.queue_wait.labels(runner, method).observe(queue_wait_s)
-        self.batch_exec.labels(runner, method).observe(exec_s)
+        key = (runner, method)
+        children = self._batch_children.get(key)
+        if children is None:
+            service_name, version, _ = self._labels
+            children = self._batch_children[key] = (
+                self.batch_size.labels(runner, method, version, service_name),
+                self.queue_wait.labels(runner, method),
+                self.batch_exec.labels(runner, method),
+            )
+        children[0].observe(size)
+        children[1].observe(queue_wait_s)
+        children[2].observe(exec_s)
+
+    def worker_exited(self, pid: int) -> None:
+        """Drop a dead worker's live gauges (its counters stay: they are part of the totals)."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The Prometheus text page: this app's registry, or every process's values when multiprocess."""
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        for family in registry.collect():  # merged histograms come _sum/_count first; put buckets first
+            if family.type == "histogram":
+                family.samples.sort(key=_histogram_order)
+        return generate_latest(registry)
+
+
+def _histogram_order(sample: Sample) -> tuple[tuple[tuple[str, str], ...], int, float]:
+    """Exposition order within a histogram: per label set, ``_bucket`` by bound, ``_count``, ``_sum``."""
+    labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
+    if sample.name.endswith("_bucket"):
+        return labels, 0, float(sample.labels["le"])
+    return labels, 1 if sample.name.endswith("_count") else 2, 0.0

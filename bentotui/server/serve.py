@@ -95,10 +95,13 @@ def serve(options: ServeOptions) -> int:
     log_path.touch()
     tee = StderrTee(log_path)
     setup_logging(options.log_format)
+    from bentotui.server.metrics import multiprocess_dir
+
     try:
-        target = resolve_target(options)
-        sock = bind_socket(options.host, options.port if options.port is not None else target.default_port)
-        return _serve_bound(options, target, sock, run_id, log_path)
+        with multiprocess_dir():  # before the service (its metrics) is imported and workers start
+            target = resolve_target(options)
+            sock = bind_socket(options.host, options.port if options.port is not None else target.default_port)
+            return _serve_bound(options, target, sock, run_id, log_path)
     finally:
         tee.close()
 
@@ -109,7 +112,7 @@ def _serve_bound(options: ServeOptions, target: ServeTarget, sock: socket.socket
 
     host, port = sock.getsockname()[:2]
     service = target.service
-    metrics = ServerMetrics(service.name)
+    metrics = ServerMetrics.for_target(target)
     pool = _make_pool(target, options, metrics)
     streams = open_streams(log_path)
     access_log = AccessLog(streams, fmt=options.log_format)
@@ -152,6 +155,7 @@ def _make_pool(target: ServeTarget, options: ServeOptions, metrics: ServerMetric
     return RunnerPool(
         runners, workers=options.runner_workers, working_dir=str(target.working_dir),
         sys_path=[str(target.working_dir)], observer=metrics, python=options.python,
+        on_worker_exit=metrics.worker_exited,
     )
 
 

@@ -167,12 +167,12 @@ def test_metrics_content(sink):
     with SyncClient(sink.url) as client:
         families = client.metrics()
     samples = {
-        (s.name, s.labels.get("endpoint"), s.labels.get("http_status"))
-        for s in families["bentotui_request"].samples
+        (s.name, s.labels.get("endpoint"), s.labels.get("http_response_code"))
+        for s in families["bentoml_service_request"].samples
     }
-    assert ("bentotui_request_total", "/add", "200") in samples
-    assert "bentotui_request_duration_seconds" in families
-    assert "bentotui_request_in_progress" in families
+    assert ("bentoml_service_request_total", "/add", "200") in samples
+    assert "bentoml_service_request_duration_seconds" in families
+    assert "bentotui_request_in_progress" in families  # bentoml_service_request_in_progress once app.py reports endpoints
 
 
 def test_docs_json_and_swagger_ui(sink):
@@ -208,7 +208,7 @@ async def test_async_client(sink):
     async with AsyncClient(sink.url) as client:
         await client.wait_until_ready(5)
         assert await client.call("add", {"a": 5, "b": 5}) == {"sum": 10}
-        assert "bentotui_request" in await client.metrics()
+        assert "bentoml_service_request" in await client.metrics()
 
 
 def test_json_log_format(tmp_path):

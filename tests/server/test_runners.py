@@ -54,10 +54,10 @@ def _batch_stats(url: str) -> tuple[float, float]:
     """(sum of rows, number of batches) the proba runner method reported."""
     from bentotui.client import parse_metrics
 
-    family = parse_metrics(httpx.get(url + "/metrics").text)["bentotui_runner_batch_size"]
+    family = parse_metrics(httpx.get(url + "/metrics").text)["bentoml_service_adaptive_batch_size"]
     rows = batches = 0.0
     for sample in family.samples:
-        if sample.labels.get("method") != "predict_proba":
+        if sample.labels.get("method_name") != "predict_proba":
             continue
         if sample.name.endswith("_sum"):
             rows += sample.value
@@ -156,5 +156,5 @@ def test_batch_metrics_exported_with_two_workers(iris_service):
         assert len(_worker_pids(srv.pid)) == 2
         httpx.post(srv.url + "/proba", json=[[5.1, 3.5, 1.4, 0.2]])
         text = httpx.get(srv.url + "/metrics").text
-        assert 'bentotui_runner_batch_size_count{method="predict_proba",runner="iris"}' in text
+        assert 'bentoml_service_adaptive_batch_size_count{method_name="predict_proba",runner_name="iris"' in text
         assert "bentotui_runner_queue_wait_seconds_bucket" in text

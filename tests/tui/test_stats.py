@@ -13,21 +13,21 @@ BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
 
 
 class Server:
-    """A real histogram shaped like the server's (endpoint + http_status labels)."""
+    """A real histogram shaped like the server's (BentoML's name, endpoint + http_response_code labels)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.latency = Histogram(
-            "bentotui_request_duration_seconds",
+            "bentoml_service_request_duration_seconds",
             "latency",
-            ["service", "endpoint", "http_status"],
+            ["endpoint", "service_name", "http_response_code"],
             buckets=BUCKETS,
             registry=self.registry,
         )
 
     def hit(self, endpoint: str, status: int, seconds: float, n: int = 1) -> None:
         for _ in range(n):
-            self.latency.labels("svc", endpoint, str(status)).observe(seconds)
+            self.latency.labels(endpoint, "svc", str(status)).observe(seconds)
 
     def scrape(self, t: float):
         return parse_metrics(generate_latest(self.registry).decode(), t)
