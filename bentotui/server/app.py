@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from quart import Quart, Response, send_from_directory
@@ -28,10 +28,13 @@ from werkzeug.exceptions import HTTPException
 
 from bentotui.exceptions import BadInput, BentotuiError, PayloadTooLarge, RequestTimeout, ServiceUnavailable
 from bentotui.io.base import HTTPRequest
+from bentotui.monitoring.context import request_id as current_request_id
 from bentotui.server.access_log import AccessLog
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
+from bentotui.server.mounts import install_middlewares, install_mounts, mount_prefix, mount_prefixes
 from bentotui.server.options import DEFAULT_MAX_BODY
+from bentotui.service.context import respond_in_request
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
 
@@ -89,6 +92,7 @@ class ServerCore:
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.in_flight = 0
+        self.mounts = mount_prefixes(service)  # mounted apps' traffic is labelled by its prefix
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
@@ -109,7 +113,7 @@ class ServerCore:
             endpoint = path
         else:
             status = await self._delegate(scope, receive, send, request_id)
-            endpoint = _endpoint_label(path)
+            endpoint = mount_prefix(path, self.mounts) or _endpoint_label(path)
         elapsed = time.perf_counter() - start
         self.metrics.observe_request(endpoint, status, elapsed)
         if self.access_log is not None:
@@ -142,14 +146,19 @@ class ServerCore:
             exc = ServiceUnavailable("server overloaded", f"more than {self.max_concurrency} requests in flight")
             return await self._fail(send, exc, request_id)
         self.in_flight += 1
-        self.metrics.in_flight.inc()
+        in_progress = self.metrics.in_progress(api.route)
+        in_progress.inc()
+        request_token = current_request_id.set(request_id)  # bentoml.monitor records carry it
         try:
             try:
                 async with asyncio.timeout(self.timeout) as deadline:
                     http_request = await self._read_request(scope, receive)
                     value = await api.input.from_http(http_request)
-                    result = await api.call(value)
-                    response = api.output.to_http(result)
+                    if api.context is None:
+                        response = api.output.to_http(await api.call(value))
+                        headers: Mapping[str, str] | Iterable[tuple[str, str]] = response.headers
+                    else:  # the API takes a bentoml.Context: its status, headers and cookies apply
+                        response, headers = await respond_in_request(api, value, scope, request_id)
             except TimeoutError:
                 if not deadline.expired():
                     raise
@@ -169,8 +178,9 @@ class ServerCore:
             return 500
         finally:
             self.in_flight -= 1
-            self.metrics.in_flight.dec()
-        await _respond(send, response.status, response.body, response.content_type, request_id, response.headers)
+            in_progress.dec()
+            current_request_id.reset(request_token)
+        await _respond(send, response.status, response.body, response.content_type, request_id, headers)
         return response.status
 
     async def _read_request(self, scope: HTTPScope, receive: ASGIReceiveCallable) -> HTTPRequest:
@@ -207,7 +217,7 @@ async def _respond(
     body: bytes,
     content_type: str,
     request_id: str,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
 ) -> None:
     raw = [
         (b"content-type", content_type.encode("latin-1")),
@@ -215,7 +225,8 @@ async def _respond(
         (b"x-request-id", request_id.encode("latin-1")),
     ]
     if headers:
-        raw += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in dict(headers).items()]
+        pairs = headers.items() if isinstance(headers, Mapping) else headers  # pairs: Set-Cookie repeats
+        raw += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in pairs]
     start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw}
     await send(start)
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
@@ -259,15 +270,24 @@ def create_app(
     async def metrics_route() -> Response:
         return Response(metrics.render(), content_type=METRICS_CONTENT_TYPE)
 
-    spec_cache: list[bytes] = []
+    documents: dict[str, bytes] = {}  # the service's descriptions, built on first request
+
+    def document(route: str, build: Callable[[Service], object]) -> Response:
+        if route not in documents:
+            documents[route] = json.dumps(build(service)).encode()
+        return Response(documents[route], content_type="application/json")
 
     @app.get("/docs.json")
     async def docs_json() -> Response:
-        if not spec_cache:
-            from bentotui.service.openapi import openapi_spec
+        from bentotui.service.openapi import openapi_spec
 
-            spec_cache.append(json.dumps(openapi_spec(service)).encode())
-        return Response(spec_cache[0], content_type="application/json")
+        return document("/docs.json", openapi_spec)
+
+    @app.get("/schema.json")
+    async def schema_json() -> Response:
+        from bentotui.service.schema import service_schema  # BentoML 1.4's HTTP clients read it
+
+        return document("/schema.json", service_schema)
 
     @app.get("/")
     async def swagger_ui() -> Response:
@@ -285,6 +305,7 @@ def create_app(
         return Response(body, status=exc.code or 500, content_type="application/json")
 
     service_routes = sorted(api.route for api in service.apis.values())
+    install_mounts(app, service)
     # Quart's documented way to add ASGI middleware is to replace the bound method
     app.asgi_app = ServerCore(  # type: ignore[method-assign]
         app.asgi_app,
@@ -295,4 +316,5 @@ def create_app(
         timeout=timeout,
         max_concurrency=max_concurrency,
     )
+    install_middlewares(app, service)
     return app

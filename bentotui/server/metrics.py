@@ -155,11 +155,6 @@ class ServerMetrics:
             ["runner_name", "method_name", "service_version", "service_name"],
             namespace=NAMESPACE, buckets=batch_size_buckets(max_batch_size), registry=registry,
         )
-        # Until the API path reports its endpoint (in_progress(endpoint)), a server-wide gauge.
-        self.in_flight = Gauge(
-            "bentotui_request_in_progress", "API requests being handled.", ["service"],
-            multiprocess_mode="livesum", registry=registry,
-        ).labels(service_name)
         self.queue_wait = Histogram(
             "bentotui_runner_queue_wait_seconds", "Time a call waited in the batching queue.",
             ["runner", "method"], buckets=_RUNNER_BUCKETS, registry=registry,

@@ -215,6 +215,14 @@ class _Server:
         try:
             serve_http = await asyncio.to_thread(self._http_stack)
             await serve_http()
+        except Exception as exc:
+            # a mounted ASGI app failed its lifespan startup: hypercorn wraps our one-line reason
+            from hypercorn.utils import LifespanFailureError
+
+            if not isinstance(exc, LifespanFailureError):
+                raise
+            reason = str(exc).partition(". ")[2].strip("'") or str(exc)
+            self.startup_error = BentotuiError(reason)
         finally:
             flusher.cancel()
             if not starter.done():
@@ -243,6 +251,7 @@ class _Server:
 
     async def _start(self) -> None:
         try:
+            await self.service.deploy()  # BentoML's order: deployment hooks prepare what workers load
             if self.pool is not None:
                 await self.pool.start()
             await self.service.startup()

@@ -8,26 +8,45 @@ go through the adaptive dispatcher -- and the API side decodes the request with 
 built from the method's signature, so a bad value is a 400 naming the parameter
 (``body.input: ...``).  The request JSON maps parameter names to values, as in BentoML 1.2:
 ``{"input": [[5.1, 3.5, 1.4, 0.2]]}`` for ``def predict(self, input: np.ndarray)``.
+
+A method parameter named ``ctx`` or ``context`` (BentoML's rule) is no request field: it receives
+a :class:`~bentotui.service.context.Context`, whose request snapshot travels to the worker with the
+call and whose response changes travel back (see :mod:`bentotui.service.hosting`).  The hook
+decorators (:func:`on_startup`, :func:`on_shutdown`, :func:`on_deployment`) and :func:`asgi_app`
+only mark the class; :func:`to_service` carries them onto the compiled service.
 """
 
 from __future__ import annotations
 
+import atexit
 import inspect
+import signal
+import sys
+import threading
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError
 from bentotui.runner.spec import import_ref
+from bentotui.service.context import Context, context_param, takes_context
 from bentotui.service.decorators import APIConfig, api_methods
-from bentotui.service.hosting import instance_runnable
+from bentotui.service.hosting import Hosted, instance_runnable
 from bentotui.store.tags import validate_part
 
 if TYPE_CHECKING:
     from bentotui.runner.runner import RunnerMethod
-    from bentotui.service.service import Service
+    from bentotui.service.service import ASGIApp, Service
 
 ATTR = "__bentotui_service__"
+STARTUP = "__bentotui_startup_hook__"
+SHUTDOWN = "__bentotui_shutdown_hook__"
+DEPLOYMENT = "__bentotui_deployment_hook__"
+MOUNTS = "__bentotui_mounted_apps__"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,68 @@ def depends(target: type) -> Any:
     return _Dependency(target)
 
 
+# --- lifecycle hooks and mounted apps ------------------------------------------------------------
+
+
+def on_startup(func: F) -> F:
+    """Mark a method to run once the instance exists, in the worker hosting it (sync or async;
+    ``def warmup(self, ctx)`` gets the instance's context)."""
+    setattr(func, STARTUP, True)
+    return func
+
+
+def on_shutdown(func: F) -> F:
+    """Mark a method to run when the worker hosting the instance stops."""
+    setattr(func, SHUTDOWN, True)
+    return func
+
+
+def on_deployment(func: Any) -> staticmethod[Any, Any]:
+    """Mark a function to run once per server before any worker starts; it becomes a
+    ``staticmethod`` (there is no instance yet), as in BentoML."""
+    inner = func.__func__ if isinstance(func, staticmethod) else func
+    setattr(inner, DEPLOYMENT, True)
+    return func if isinstance(func, staticmethod) else staticmethod(func)
+
+
+def asgi_app(app: ASGIApp, *, path: str = "/", name: str | None = None) -> Callable[[type], type]:
+    """Class decorator: serve an ASGI app (FastAPI, Starlette, ...) under ``path`` next to the APIs."""
+
+    def decorate(cls: type) -> type:
+        if not isinstance(cls, type):
+            raise BuildError(f"@bentotui.asgi_app decorates a @bentotui.service class, not {cls!r}")
+        setattr(cls, MOUNTS, [*cls.__dict__.get(MOUNTS, ()), (app, path, name)])
+        return cls
+
+    return decorate
+
+
+#: BentoML 1.2's name, kept (deprecated there in favour of ``asgi_app``)
+mount_asgi_app = asgi_app
+
+
+def _marked(cls: type, marker: str) -> list[str]:
+    """Names of the members of ``cls`` carrying ``marker``, base classes first, in definition order."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            fn = value.__func__ if isinstance(value, staticmethod) else value
+            if (getattr(value, marker, False) or getattr(fn, marker, False)) and name not in names:
+                names.append(name)
+    return names
+
+
+def _hooks(cls: type, marker: str, where: str) -> list[str]:
+    """The instance hook methods marked ``marker``, each checked to take at most a context."""
+    names = _marked(cls, marker)
+    for name in names:
+        fn = inspect.getattr_static(cls, name)
+        if not inspect.isfunction(fn):  # a staticmethod has no instance to run on
+            raise BuildError(f"{cls.__name__}.{name}: @bentotui.{where} marks a plain method")
+        takes_context(fn.__get__(object()), f"{cls.__name__}.{name}: {where}")
+    return names
+
+
 def dependencies_of(cls: type) -> list[type]:
     """The ``@service`` classes ``cls`` uses through ``depends(...)`` (inherited ones too)."""
     return [
@@ -119,13 +200,29 @@ def dependencies_of(cls: type) -> list[type]:
 
 def class_runnable(cls: type) -> type:
     """The Runnable hosting one instance of the service class, one runner method per ``@api`` method."""
-    methods = {attr: (c.batchable, c.batch_dim) for attr, c in api_methods(cls, "class").values()}
-    return instance_runnable(cls.__name__, cls, methods)
+    apis = api_methods(cls, "class").values()
+    methods = {attr: (c.batchable, c.batch_dim) for attr, c in apis}
+    hosted = Hosted(
+        context_params={attr: param for attr, _ in apis if (param := context_param(getattr(cls, attr)))},
+        startup=_hooks(cls, STARTUP, "on_startup"),
+        shutdown=_hooks(cls, SHUTDOWN, "on_shutdown"),
+    )
+    return instance_runnable(cls.__name__, cls, methods, hosted)
 
 
 def build_runnable(class_ref: str) -> Any:
-    """The worker-side factory (a ``WorkerSpec`` of kind ``factory`` names it)."""
-    return class_runnable(import_ref(class_ref))()
+    """The worker-side factory (a ``WorkerSpec`` of kind ``factory`` names it).
+
+    The worker is stopped with SIGTERM; with shutdown hooks to run, SIGTERM becomes a normal
+    exit, after which the hooks run (``atexit``), as they would after the parent went away.
+    """
+    cls = import_ref(class_ref)
+    runnable = class_runnable(cls)()
+    if _marked(cls, SHUTDOWN):
+        atexit.register(runnable.close)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    return runnable
 
 
 def to_service(obj: Any) -> Service:
@@ -155,6 +252,10 @@ def to_service(obj: Any) -> Service:
     svc = Service(name=config.name, runners=[runner])
     for api_name, (attr, api_config) in apis.items():
         _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))
+    for name in _marked(obj, DEPLOYMENT):
+        svc.on_deployment(getattr(obj, name))
+    for app, path, mount_name in obj.__dict__.get(MOUNTS, ()):
+        svc.mount_asgi_app(app, path=path, name=mount_name)
     return svc
 
 
@@ -166,7 +267,8 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         hints = typing.get_type_hints(fn, include_extras=True)
     except NameError as exc:
         raise BuildError(f"{cls.__name__}.{attr}: cannot resolve its type annotations: {exc}") from None
-    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    ctx_name = context_param(fn)
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name not in ("self", ctx_name)]
     if config.batchable and len(params) != 1:
         raise BuildError(
             f"{cls.__name__}.{attr}: a batchable API takes exactly one parameter (the batch), got {len(params)}"
@@ -174,14 +276,31 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
     descriptor = input_descriptor(f"{cls.__name__}_{attr}_input", params, hints)
     files = descriptor.files if isinstance(descriptor, FormParams) else {}
 
-    async def handler(value: Any) -> Any:
-        kwargs = dict(value)  # a validated request model, or FormParams' dict
-        try:
-            if config.batchable:
-                return await method.async_run(kwargs[params[0].name])
+    async def run(kwargs: dict[str, Any], ctx: Context | None) -> Any:
+        if config.batchable:
+            return await method.async_run(kwargs[params[0].name])
+        if ctx is None or ctx_name is None:
             return await method.async_run(**kwargs)
+        result, changes = await method.async_run(**kwargs, **{ctx_name: ctx.request})
+        ctx.adopt_response(changes)
+        return result
+
+    async def call(kwargs: dict[str, Any], ctx: Context | None) -> Any:
+        try:
+            return _detached(await run(kwargs, ctx), kwargs, files)
         finally:
             remove_uploads(kwargs, files)
+
+    handler: Callable[..., Any]
+    if ctx_name is None or config.batchable:
+
+        async def handler(value: Any) -> Any:
+            return await call(dict(value), None)  # a validated request model, or FormParams' dict
+
+    else:
+
+        async def handler(value: Any, ctx: Context) -> Any:
+            return await call(dict(value), ctx)
 
     handler.__name__ = api_name
     svc.add_api(
@@ -192,3 +311,14 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         name=api_name,
         doc=config.doc,
     )
+
+
+def _detached(result: Any, kwargs: dict[str, Any], files: dict[str, str]) -> Any:
+    """A returned upload (``return document``) as its bytes: the output descriptor reads a ``Path``
+    after the call, when the temporary upload is already removed."""
+    if isinstance(result, PurePath) and any(
+        kind == "path" and kwargs.get(name) == result for name, kind in files.items()
+    ):
+        with open(result, "rb") as fh:
+            return fh.read()
+    return result

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.io.base import IODescriptor
+from bentotui.io.multipart import Multipart
 from bentotui.routes import INFRA_ROUTES
+from bentotui.service.context import CONTEXT_NAMES, Context, is_context_annotation, takes_context
 from bentotui.store.tags import validate_part
 
 if TYPE_CHECKING:
@@ -42,16 +44,32 @@ class APISpec:
     func: Callable[..., Any]
     is_async: bool
     doc: str | None = None
+    #: the service's context when the function takes one (``def classify(text, ctx)``); the
+    #: server then runs the call inside the request (:meth:`Context.in_request`)
+    context: Context | None = None
+    #: a ``Multipart`` input: the function takes one keyword argument per part (and the context
+    #: under ``context_param``), as BentoML 1.x calls multi-input APIs
+    multi_input: bool = False
+    context_param: str | None = None
 
     async def call(self, value: Any) -> Any:
         """Run the API function on a decoded input; sync functions go to a thread so the event
         loop keeps serving other requests (and batching their runner calls) meanwhile."""
+        args: tuple[Any, ...] = (value,) if self.context is None else (value, self.context)
+        kwargs: dict[str, Any] = {}
+        if self.multi_input:
+            args, kwargs = (), dict(value)
+            if self.context is not None and self.context_param is not None:
+                kwargs[self.context_param] = self.context
         if self.is_async:
-            return await self.func(value)
-        return await asyncio.to_thread(self.func, value)
+            return await self.func(*args, **kwargs)
+        return await asyncio.to_thread(self.func, *args, **kwargs)
 
 
-Hook = Callable[[], Any]
+#: a lifecycle hook: no parameter, or one that receives the service's :class:`Context`
+Hook = Callable[..., Any]
+#: an ASGI application (mounted apps, middleware-wrapped apps)
+ASGIApp = Callable[..., Any]
 
 
 class Service:
@@ -72,6 +90,14 @@ class Service:
         self.apis: dict[str, APISpec] = {}
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
+        self.deployment_hooks: list[Callable[[], Any]] = []
+        #: ``(app, path, name)`` per mounted ASGI app, as BentoML keeps them
+        self.mount_apps: list[tuple[ASGIApp, str, str | None]] = []
+        #: ``(middleware_cls, options)``, outermost first
+        self.middlewares: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
+        #: ``bentoml.Context``: its ``state`` is shared by the hooks and APIs of this process
+        self.context = Context()
+        self._deployed = False
         _check_runners(self.runners)
 
     def api(
@@ -124,6 +150,11 @@ class Service:
         taken = next((api.name for api in self.apis.values() if api.route == route), None)
         if taken is not None:
             raise BuildError(f"API {name!r}: route {route} is already used by API {taken!r}")
+        mount = next((path for _, path, _ in self.mount_apps if _covers(path, route)), None)
+        if mount is not None:
+            raise BuildError(f"API {name!r}: route {route} is inside the app mounted at {mount}")
+        multi = isinstance(input, Multipart)
+        context_param = _multipart_context(func, name, list(input.fields)) if isinstance(input, Multipart) else None
         spec = APISpec(
             name=name,
             route=route,
@@ -132,39 +163,153 @@ class Service:
             func=func,
             is_async=inspect.iscoroutinefunction(func),
             doc=doc if doc is not None else inspect.getdoc(func),
+            context=self.context if context_param or (not multi and _wants_context(func, name)) else None,
+            multi_input=multi,
+            context_param=context_param,
         )
         self.apis[name] = spec
         return spec
 
     def on_startup(self, func: F) -> F:
-        """Decorator: run ``func()`` (sync or async) once the runners are up, before serving."""
+        """Decorator: run ``func(ctx)`` or ``func()`` (sync or async) once the runners are up,
+        before serving; ``ctx`` is :attr:`context`, whose ``state`` the APIs see too."""
+        takes_context(func, "startup")
         self.startup_hooks.append(func)
         return func
 
     def on_shutdown(self, func: F) -> F:
-        """Decorator: run ``func()`` (sync or async) when the server stops."""
+        """Decorator: run ``func(ctx)`` or ``func()`` (sync or async) when the server stops."""
+        takes_context(func, "shutdown")
         self.shutdown_hooks.append(func)
         return func
 
+    def on_deployment(self, func: F) -> F:
+        """Decorator: run ``func()`` once per server, before the runner workers start (download
+        weights, prepare files), as BentoML runs it once per deployment."""
+        if takes_context(func, "deployment"):
+            raise BuildError(f"deployment hook {func.__qualname__} takes no parameters (it runs before any context)")
+        self.deployment_hooks.append(func)
+        return func
+
+    def mount_asgi_app(self, app: ASGIApp, path: str = "/", name: str | None = None) -> None:
+        """Serve another ASGI app (FastAPI, Starlette, ...) under ``path``, next to the APIs.
+
+        ``path="/"`` (BentoML's default) serves every path the server does not answer itself.
+        """
+        if not callable(app):
+            raise BuildError(f"mount_asgi_app: {app!r} is not an ASGI application")
+        self.mount_apps.append((app, self._check_mount_path(path), name))
+
+    def mount_wsgi_app(self, app: Callable[..., Any], path: str = "/", name: str | None = None) -> None:
+        """Serve a WSGI app (Flask, Django, ...) under ``path``, run in threads by a2wsgi."""
+        if not callable(app):
+            raise BuildError(f"mount_wsgi_app: {app!r} is not a WSGI application")
+        from a2wsgi import WSGIMiddleware
+
+        self.mount_apps.append((WSGIMiddleware(app), self._check_mount_path(path), name))
+
+    def add_asgi_middleware(self, middleware_cls: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the server's ASGI app in ``middleware_cls(app, **options)`` (Starlette's convention)."""
+        if not callable(middleware_cls):
+            raise BuildError(f"add_asgi_middleware: {middleware_cls!r} is not a middleware class")
+        self.middlewares.append((middleware_cls, options))
+
+    async def deploy(self) -> None:
+        """Run the deployment hooks, once (the server calls this before starting runners)."""
+        if self._deployed:
+            return
+        self._deployed = True
+        await _run_hooks(self.deployment_hooks, None)
+
     async def startup(self) -> None:
-        """Run the startup hooks in registration order (the server calls this)."""
-        await _run_hooks(self.startup_hooks)
+        """Run the deployment hooks if not done yet, then the startup hooks in registration order."""
+        await self.deploy()
+        await _run_hooks(self.startup_hooks, self.context)
 
     async def shutdown(self) -> None:
         """Run the shutdown hooks in reverse order, like a stack of context managers."""
-        await _run_hooks(reversed(self.shutdown_hooks))
+        await _run_hooks(reversed(self.shutdown_hooks), self.context)
+
+    def _check_mount_path(self, path: str) -> str:
+        if not isinstance(path, str):
+            raise BuildError(f"mount path must be a string such as '/v1', got {path!r}")
+        path = "/" + path.strip().strip("/")
+        if path != "/" and not _ROUTE.fullmatch(path):
+            raise BuildError(f"invalid mount path {path!r}: use letters, digits and . _ ~ - between slashes")
+        if any(mounted == path for _, mounted, _ in self.mount_apps):
+            raise BuildError(f"an app is already mounted at {path}")
+        if path == "/":  # the fallback mount: everything the server and the APIs leave unanswered
+            return path
+        reserved = next((r for r in (*RESERVED_ROUTES, STATIC_PREFIX) if _covers(path, r)), None)
+        if reserved is not None or path.startswith(STATIC_PREFIX + "/"):
+            raise BuildError(f"mount path {path} would cover {reserved or STATIC_PREFIX}, which the server answers")
+        api = next((api for api in self.apis.values() if _covers(path, api.route)), None)
+        if api is not None:
+            raise BuildError(f"mount path {path} would cover route {api.route} of API {api.name!r}")
+        return path
 
     def __repr__(self) -> str:
         runners = ", ".join(str(getattr(r, "name", r)) for r in self.runners)
         return f"Service(name={self.name!r}, runners=[{runners}], apis=[{', '.join(self.apis)}])"
 
 
-async def _run_hooks(hooks: Iterable[Hook]) -> None:
+async def _run_hooks(hooks: Iterable[Hook], context: Context | None) -> None:
     for hook in hooks:
+        args = (context,) if context is not None and takes_context(hook, "lifecycle") else ()
         if inspect.iscoroutinefunction(hook):
-            await hook()
+            await hook(*args)
         else:
-            await asyncio.to_thread(hook)
+            await asyncio.to_thread(hook, *args)
+
+
+def _covers(mount: str, route: str) -> bool:
+    """Whether a request for ``route`` would reach the app mounted at ``mount`` (not "/": the
+    fallback mount gets only what nothing else answers)."""
+    return mount != "/" and (route == mount or route.startswith(mount + "/"))
+
+
+def _multipart_context(func: Callable[..., Any], api_name: str, fields: list[str]) -> str | None:
+    """BentoML 1.x's rule for a Multipart input: one parameter per part, by name, plus optionally
+    the context (named ``ctx``/``context`` or annotated ``bentoml.Context``), whose name is returned."""
+    parameters = inspect.signature(func).parameters
+    extra = [p for name, p in parameters.items() if name not in fields]
+    context = [
+        p.name for p in extra
+        if p.name in CONTEXT_NAMES or is_context_annotation(p.annotation, getattr(func, "__globals__", {}))
+    ]
+    if any(f not in parameters for f in fields) or len(extra) > len(context) or len(context) > 1:
+        raise BuildError(
+            f"API {api_name!r} takes ({', '.join(parameters)}): its Multipart input passes "
+            f"{', '.join(fields)} by name, and optionally a bentoml.Context"
+        )
+    return context[0] if context else None
+
+
+def _wants_context(func: Callable[..., Any], api_name: str) -> bool:
+    """BentoML 1.x's rule: an API function with a second parameter receives the context there,
+    which must be unannotated or annotated ``bentoml.Context``; parameters with defaults are left
+    alone (they are not inputs either)."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: one input, as before
+        return False
+    required = [
+        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(required) > 2:
+        names = ", ".join(p.name for p in required)
+        raise BuildError(f"API {api_name!r} takes ({names}): an API takes one input and optionally a bentoml.Context")
+    if len(required) < 2:
+        return False
+    second = required[1]
+    if second.annotation is not second.empty and not is_context_annotation(
+        second.annotation, getattr(func, "__globals__", {})
+    ):
+        raise BuildError(
+            f"API {api_name!r}: its second parameter {second.name!r} receives the bentoml.Context, "
+            f"but is annotated {second.annotation!r}"
+        )
+    return True
 
 
 def _check_name(name: str) -> str:

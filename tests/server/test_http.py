@@ -172,7 +172,7 @@ def test_metrics_content(sink):
     }
     assert ("bentoml_service_request_total", "/add", "200") in samples
     assert "bentoml_service_request_duration_seconds" in families
-    assert "bentotui_request_in_progress" in families  # bentoml_service_request_in_progress once app.py reports endpoints
+    assert "bentoml_service_request_in_progress" in families
 
 
 def test_docs_json_and_swagger_ui(sink):

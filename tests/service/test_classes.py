@@ -16,7 +16,17 @@ from pydantic import BaseModel
 import bentotui
 from bentotui.exceptions import BadInput, BuildError
 from bentotui.io import HTTPRequest
-from bentotui.service.classes import is_service_class, to_service
+from bentotui.service.classes import (
+    asgi_app,
+    class_runnable,
+    is_service_class,
+    mount_asgi_app,
+    on_deployment,
+    on_shutdown,
+    on_startup,
+    to_service,
+)
+from bentotui.service.context import Request
 from tests.helpers.server import serve
 
 SERVICE_FILE = textwrap.dedent(
@@ -240,3 +250,115 @@ def test_class_service_served(tmp_path, iris_model, iris_data, iris_lr):
             names = {op["operationId"] for path in client.get("/docs.json").json()["paths"].values()
                      for op in path.values() if "operationId" in op}
             assert {"predict", "classify", "echo"} <= names
+
+
+# --- context, lifecycle hooks and mounted apps of @service classes ------------------------------
+
+
+@bentotui.service(name="ctx-unit")
+class _Contextual:
+    def __init__(self) -> None:
+        self.closed = False
+
+    @on_startup
+    def load(self, ctx):
+        ctx.state["ready"] = True
+
+    @on_shutdown
+    def close_it(self):
+        self.closed = True
+
+    @bentotui.api
+    def hello(self, name: str, ctx) -> dict:
+        ctx.response.status_code = 201
+        ctx.response.set_cookie("seen", name)
+        return {"name": name, "ready": ctx.state["ready"], "path": ctx.request.path}
+
+    @bentotui.api(batchable=True)
+    def rows(self, input: np.ndarray, context) -> list:
+        try:
+            context.request  # noqa: B018
+        except RuntimeError as exc:
+            return [str(exc)]
+        return []
+
+
+def test_context_parameter_is_no_request_field():
+    svc = to_service(_Contextual)
+    assert set(svc.apis["hello"].input.pydantic_model.model_fields) == {"name"}
+    assert svc.apis["hello"].context is svc.context  # the API side receives the request to ship
+    assert svc.apis["rows"].context is None  # a batch serves many requests: none to ship
+
+
+def test_hosted_instance_runs_in_the_request_and_its_hooks():
+    runnable = class_runnable(_Contextual)()
+    assert runnable.context.state == {"ready": True}  # the startup hook ran with the context
+    result, changes = runnable.hello(name="ann", ctx=Request("POST", "/hello"))
+    assert result == {"name": "ann", "ready": True, "path": "/hello"}
+    assert changes.status_code == 201 and changes.cookies[0].key == "seen"
+    assert "only while an API answers a request" in runnable.rows(np.ones((2, 1)))[0]
+    runnable.close()
+    assert runnable.instance.closed
+
+
+def test_deployment_hooks_and_mounts_reach_the_service():
+    async def app(scope, receive, send):
+        pass
+
+    @bentotui.service
+    @asgi_app(app, path="/extra")
+    class Mounted:
+        @on_deployment
+        def prepare():
+            return "prepared"
+
+        @bentotui.api
+        def ping(self) -> str:
+            return "pong"
+
+    svc = to_service(Mounted)
+    assert svc.mount_apps == [(app, "/extra", None)]
+    assert [hook() for hook in svc.deployment_hooks] == ["prepared"]
+    assert mount_asgi_app is asgi_app
+
+
+def test_hook_and_mount_mistakes():
+    with pytest.raises(BuildError, match="takes 2 parameters"):
+
+        @bentotui.service
+        class TooMany:
+            @on_startup
+            def start(self, ctx, extra):
+                pass
+
+            @bentotui.api
+            def ping(self) -> str:
+                return "pong"
+
+        class_runnable(TooMany)
+    with pytest.raises(BuildError, match="marks a plain method"):
+
+        @bentotui.service
+        class Static:
+            @on_shutdown
+            @staticmethod
+            def stop():
+                pass
+
+            @bentotui.api
+            def ping(self) -> str:
+                return "pong"
+
+        class_runnable(Static)
+    with pytest.raises(BuildError, match="decorates a @bentotui.service class"):
+        asgi_app(lambda *a: None)(len)
+
+    @bentotui.service
+    @asgi_app(lambda *a: None, path="/ping")
+    class Clash:
+        @bentotui.api
+        def ping(self) -> str:
+            return "pong"
+
+    with pytest.raises(BuildError, match="would cover route /ping of API 'ping'"):
+        to_service(Clash)

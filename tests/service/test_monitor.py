@@ -175,7 +175,6 @@ def test_served_records_and_schema(legacy_server):
     assert [c["name"] for c in columns] == ["timestamp", "request_id", "f0", "pred"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs server/app.py to set bentotui.monitoring.context.request_id per API call")
 def test_served_records_carry_the_request_id(legacy_server):
     _, folder, ids = legacy_server
     assert [r["request_id"] for r in _rows(folder)] == [rid for rid in ids for _ in range(2)]

@@ -11,6 +11,7 @@ import bentotui
 from bentotui.exceptions import BuildError
 from bentotui.io import JSON, NumpyNdarray, Text
 from bentotui.service import RESERVED_ROUTES, APISpec, Service
+from bentotui.service.context import Context, Request
 
 
 class FakeRunner:
@@ -210,3 +211,129 @@ async def test_numpy_api_end_to_end_without_a_server():
     api = svc.apis["total"]
     value = await api.input.from_http(bentotui.io.HTTPRequest(b"[[1, 2], [3, 4]]", "application/json"))
     assert api.output.to_http(await api.call(value)).body == b"[3.0,7.0]"
+
+
+# --- bentoml.Context, hooks with a context, mounts and middleware -------------------------------
+
+def test_second_parameter_receives_the_context():
+    svc = Service("svc")
+
+    @svc.api(input=Text(), output=JSON())
+    def with_ctx(text, ctx):
+        return {"text": text, "state": ctx.state["k"], "agent": ctx.request.headers["user-agent"]}
+
+    @svc.api(input=Text(), output=JSON())
+    def annotated(text: str, context: Context):  # a string under this module's future annotations
+        return text
+
+    @svc.api(input=Text(), output=JSON())
+    def with_default(text, max_length=512):
+        return max_length
+
+    assert svc.apis["with_ctx"].context is svc.context and svc.apis["annotated"].context is svc.context
+    assert svc.apis["with_default"].context is None and svc.apis["with_default"].func("x") == 512
+    svc.context.state["k"] = 1
+    request = Request("POST", "/with_ctx", raw_headers=(("User-Agent", "t/1"),))
+    with svc.context.in_request(request):
+        assert asyncio.run(svc.apis["with_ctx"].call("hi")) == {"text": "hi", "state": 1, "agent": "t/1"}
+
+
+def test_context_parameter_mistakes_are_build_errors():
+    svc = Service("svc")
+
+    def typed(text: str, ctx: int) -> str:
+        return text
+
+    with pytest.raises(BuildError, match="second parameter 'ctx' receives the bentoml.Context, but is annotated"):
+        svc.api(input=Text(), output=Text())(typed)
+
+    def three(a, b, c):
+        return a
+
+    with pytest.raises(BuildError, match=r"takes \(a, b, c\): an API takes one input"):
+        svc.api(input=Text(), output=Text())(three)
+
+
+def test_request_and_response_exist_only_inside_a_request():
+    ctx = Context()
+    with pytest.raises(RuntimeError, match="only while an API answers a request"):
+        ctx.request  # noqa: B018
+    with pytest.raises(RuntimeError, match="only while an API answers a request"):
+        ctx.response  # noqa: B018
+
+
+async def test_hooks_receive_the_context_and_deployment_runs_once():
+    svc = Service("svc")
+    seen: list[object] = []
+
+    @svc.on_startup
+    async def start(ctx):
+        ctx.state["db"] = "open"
+
+    @svc.on_shutdown
+    def stop(ctx: Context):
+        seen.append(ctx.state["db"])
+
+    @svc.on_deployment
+    def deploy():
+        seen.append("deployed")
+
+    await svc.deploy()
+    await svc.startup()
+    await svc.shutdown()
+    assert svc.context.state == {"db": "open"} and seen == ["deployed", "open"]
+
+
+def test_hook_signature_mistakes():
+    svc = Service("svc")
+    with pytest.raises(BuildError, match="takes 2 parameters; it takes none or a context"):
+        svc.on_startup(lambda a, b: None)
+    with pytest.raises(BuildError, match="takes no parameters"):
+        svc.on_deployment(lambda ctx: None)
+
+
+async def _asgi(scope, receive, send):
+    pass
+
+
+def test_mounts_and_middleware_are_recorded():
+    svc = Service("svc")
+    svc.mount_asgi_app(_asgi, path="v1/")
+    svc.mount_asgi_app(_asgi)  # BentoML's default path: the fallback for everything else
+    svc.mount_wsgi_app(lambda environ, start_response: [], path="/legacy", name="flask")
+    svc.add_asgi_middleware(type("M", (), {"__init__": lambda self, app, level: None}), level=2)
+    assert [(path, name) for _, path, name in svc.mount_apps] == [("/v1", None), ("/", None), ("/legacy", "flask")]
+    assert svc.middlewares[0][1] == {"level": 2}
+    svc.api(input=Text(), output=Text(), route="/v1x")(echo)  # a sibling of /v1, not under it
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/healthz", "would cover /healthz"),
+        ("/static/js", "would cover /static"),
+        ("/a b", "invalid mount path"),
+        (3, "mount path must be a string"),
+        ("/echo", "would cover route /echo of API 'echo'"),
+        ("/mounted", "already mounted at /mounted"),
+    ],
+)
+def test_bad_mount_paths(path, message):
+    svc = Service("svc")
+    svc.api(input=Text(), output=Text())(echo)
+    svc.mount_asgi_app(_asgi, path="/mounted")
+    with pytest.raises(BuildError, match=message):
+        svc.mount_asgi_app(_asgi, path=path)
+
+
+def test_api_under_a_mount_and_bad_apps():
+    svc = Service("svc")
+    svc.mount_asgi_app(_asgi, path="/v1")
+    with pytest.raises(BuildError, match="route /v1/echo is inside the app mounted at /v1"):
+        svc.api(input=Text(), output=Text(), route="/v1/echo")(echo)
+    with pytest.raises(BuildError, match="is not an ASGI application"):
+        svc.mount_asgi_app("app", path="/x")
+    with pytest.raises(BuildError, match="is not a WSGI application"):
+        svc.mount_wsgi_app(None, path="/x")
+    with pytest.raises(BuildError, match="is not a middleware class"):
+        svc.add_asgi_middleware(42)
