@@ -1,7 +1,8 @@
 """IO descriptors: how an API turns an HTTP request into a Python value and back.
 
-``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``File()`` and
-``Image()`` mirror ``bentoml.io``.  Importing this package is cheap: numpy, pandas, Pillow and
+``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``File()``,
+``Image()`` and ``Multipart(**fields)`` mirror ``bentoml.io``, each with ``from_sample(sample)``
+where BentoML has it.  Importing this package is cheap: numpy, pandas, Pillow and
 pydantic are imported by the descriptors that need them, when they need them.
 """
 
@@ -11,6 +12,7 @@ from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor
 from bentotui.io.dataframe import PandasDataFrame
 from bentotui.io.files import File, FileObject, Image
 from bentotui.io.jsonbody import JSON
+from bentotui.io.multipart import Multipart
 from bentotui.io.ndarray import NumpyNdarray
 from bentotui.io.text import Text
 
@@ -22,6 +24,7 @@ __all__ = [
     "IODescriptor",
     "Image",
     "JSON",
+    "Multipart",
     "NumpyNdarray",
     "PandasDataFrame",
     "Text",

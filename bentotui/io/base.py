@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
-from bentotui.exceptions import BadInput
+from bentotui.exceptions import BadInput, BuildError
 
 
 class HTTPRequest:
@@ -88,6 +88,25 @@ class IODescriptor(ABC):
 
     def __init__(self, example: Any = None) -> None:
         self._example = example
+
+    @classmethod
+    def from_sample(cls, sample: Any, **options: Any) -> Self:
+        """BentoML's ``Descriptor.from_sample(sample, **options)``: what a real input tells (dtype,
+        shape, model class, media type) fills the options not given, and the sample becomes the
+        ``/docs.json`` example.  A sample the descriptor cannot read is a ``BuildError``."""
+        return cls(**{**cls._sample_options(sample), **options})
+
+    @classmethod
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        """The constructor options ``sample`` implies, ``example`` included (one per descriptor)."""
+        raise BuildError(
+            f"{cls.__name__}.from_sample() is not supported; pass the options to {cls.__name__}()"
+        )
+
+    @property
+    def sample(self) -> Any:
+        """The example given (or taken from :meth:`from_sample`), as BentoML names it."""
+        return self._example
 
     @abstractmethod
     async def from_http(self, req: HTTPRequest) -> Any:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import mimetypes
 import os
 from typing import TYPE_CHECKING, Any
 
-from bentotui.exceptions import BadInput
+from bentotui.exceptions import BadInput, BuildError
 from bentotui.io.base import (
     HTTPRequest,
     HTTPResponse,
@@ -14,6 +15,7 @@ from bentotui.io.base import (
     content_type_param,
     openapi_media,
 )
+from bentotui.io.multipart import MULTIPART, parse_form
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -37,30 +39,15 @@ class FileObject(io.BytesIO):
 def read_upload(req: HTTPRequest) -> FileObject:
     """The one file a request carries: the raw body, or the single file part of a form upload."""
     kind = req.media_type
-    if kind == "multipart/form-data":
-        return _single_part(req)
+    if kind == MULTIPART:
+        uploads = [part for part in parse_form(req).values() if part.filename is not None]
+        if len(uploads) != 1:
+            raise BadInput(f"expected exactly one file in the multipart/form-data body, got {len(uploads)}")
+        (upload,) = uploads
+        return FileObject(upload.data, upload.filename, upload.content_type or "application/octet-stream")
     if not req.body:
         raise BadInput("request body is empty; expected a file")
     return FileObject(req.body, _disposition_filename(req.headers), kind or "application/octet-stream")
-
-
-def _single_part(req: HTTPRequest) -> FileObject:
-    from werkzeug.formparser import MultiPartParser
-
-    boundary = content_type_param(req.content_type, "boundary")
-    if not boundary:
-        raise BadInput("multipart/form-data request without a boundary in its content type")
-    try:
-        _form, files = MultiPartParser(max_form_parts=100).parse(
-            io.BytesIO(req.body), boundary.encode("latin-1"), len(req.body)
-        )
-    except ValueError as exc:
-        raise BadInput(f"malformed multipart/form-data body: {exc}") from None
-    uploads = list(files.items(multi=True))
-    if len(uploads) != 1:
-        raise BadInput(f"expected exactly one file in the multipart/form-data body, got {len(uploads)}")
-    _field, upload = uploads[0]
-    return FileObject(upload.read(), upload.filename, upload.mimetype or "application/octet-stream")
 
 
 def _disposition_filename(headers: Any) -> str | None:
@@ -71,7 +58,7 @@ def _disposition_filename(headers: Any) -> str | None:
 def _file_content(mime_type: str | None, example: Any) -> dict[str, dict[str, Any]]:
     return {
         mime_type or "application/octet-stream": openapi_media(_BINARY, example),
-        "multipart/form-data": {"schema": _MULTIPART},
+        MULTIPART: {"schema": _MULTIPART},
     }
 
 
@@ -84,6 +71,23 @@ class File(IODescriptor):
         super().__init__(example)
         self.mime_type = mime_type
         self.media_type = mime_type or "application/octet-stream"
+
+    @classmethod
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        """The media type guessed from the sample's file name (a path or an open file); the
+        bytes are not an example, as ``/docs.json`` cannot hold binary."""
+        if isinstance(sample, (str, os.PathLike)):
+            if not os.path.isfile(sample):
+                raise BuildError(f"File.from_sample(): no file at {os.fspath(sample)!r}")
+            name = os.fspath(sample)
+        elif isinstance(sample, (bytes, bytearray)) or hasattr(sample, "read"):
+            name = getattr(sample, "name", None)
+        else:
+            raise BuildError(
+                f"File.from_sample() needs a path, bytes or a file object, got {type(sample).__name__}"
+            )
+        mime_type = mimetypes.guess_type(name)[0] if isinstance(name, str) else None
+        return {"mime_type": mime_type} if mime_type else {}
 
     async def from_http(self, req: HTTPRequest) -> FileObject:
         return read_upload(req)
@@ -136,6 +140,32 @@ class Image(IODescriptor):
         self.pilmode = pilmode
         self.mime_type = mime_type
         self.media_type = mime_type
+
+    @classmethod
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        """The media type of a sample image (a path, a PIL image or an array) when Pillow can
+        both read it and write it back; the pixels are not an example, as ``/docs.json`` holds none."""
+        from PIL import Image as PIL
+        from PIL import UnidentifiedImageError
+
+        if isinstance(sample, (str, os.PathLike)):
+            try:
+                with PIL.open(sample) as opened:
+                    image_format = opened.format
+            except (OSError, UnidentifiedImageError) as exc:
+                raise BuildError(
+                    f"Image.from_sample(): cannot read {os.fspath(sample)!r} as an image: {exc}"
+                ) from None
+        elif isinstance(sample, PIL.Image):
+            image_format = sample.format
+        elif hasattr(sample, "__array_interface__"):
+            image_format = None
+        else:
+            raise BuildError(
+                f"Image.from_sample() needs a path, a PIL image or an array, got {type(sample).__name__}"
+            )
+        mime_type = PIL.MIME.get(image_format or "")
+        return {"mime_type": mime_type} if mime_type in _FORMATS else {}
 
     async def from_http(self, req: HTTPRequest) -> PILImage:
         from PIL import Image as PIL

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from bentotui.exceptions import BadInput
+from bentotui.exceptions import BadInput, BuildError
 from bentotui.io import _json
 from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor
 
@@ -30,6 +31,22 @@ class JSON(IODescriptor):
             raise TypeError(f"pydantic_model must be a pydantic BaseModel class, got {pydantic_model!r}")
         super().__init__(example)
         self.pydantic_model = pydantic_model
+
+    @classmethod
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        """A pydantic instance gives its model class; a JSON string or bytes is parsed first."""
+        if hasattr(type(sample), "model_validate_json"):
+            return {"pydantic_model": type(sample), "example": sample}
+        if isinstance(sample, (str, bytes)):
+            try:
+                sample = json.loads(sample)
+            except ValueError as exc:
+                raise BuildError(f"JSON.from_sample(): the sample is not valid JSON: {exc}") from None
+        if not isinstance(sample, (dict, list)):
+            raise BuildError(
+                f"JSON.from_sample() needs a dict, a list, a JSON string or a pydantic model, got {type(sample).__name__}"
+            )
+        return {"example": sample}
 
     async def from_http(self, req: HTTPRequest) -> Any:
         if self.pydantic_model is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bentotui.exceptions import BadInput
+from bentotui.exceptions import BadInput, BuildError
 from bentotui.io import _json
 from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor
 
@@ -51,15 +51,21 @@ class NumpyNdarray(IODescriptor):
             raise TypeError("enforce_dtype/enforce_shape need a dtype/shape to enforce")
 
     @classmethod
-    def from_sample(
-        cls, sample: Any, enforce_dtype: bool = False, enforce_shape: bool = False
-    ) -> NumpyNdarray:
-        """Dtype, shape (first axis free) and example taken from a real input, as in BentoML."""
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        """Dtype and shape of a real input, its first (batch) axis left free: a one-row sample
+        accepts any number of rows, also with ``enforce_shape=True``."""
         import numpy as np
 
-        arr = np.asarray(sample)
+        if isinstance(sample, np.generic):
+            raise BuildError("NumpyNdarray.from_sample() needs an array, not a numpy scalar")
+        try:
+            arr = np.asarray(sample)
+        except ValueError as exc:
+            raise BuildError(f"NumpyNdarray.from_sample(): the sample is not an array: {exc}") from None
+        if arr.dtype.kind == "O":
+            raise BuildError("NumpyNdarray.from_sample(): the sample is not a rectangular array of numbers")
         shape = (-1, *arr.shape[1:]) if arr.ndim else ()
-        return cls(arr.dtype, shape, enforce_dtype, enforce_shape, example=arr)
+        return {"dtype": arr.dtype, "shape": shape, "example": arr}
 
     async def from_http(self, req: HTTPRequest) -> np.ndarray:
         import numpy as np
@@ -101,17 +107,7 @@ class NumpyNdarray(IODescriptor):
         return HTTPResponse(_json.encode(data), self.media_type)
 
     def openapi_schema(self) -> dict[str, Any]:
-        item: dict[str, Any] = {}
-        if self.dtype is not None and self.dtype.kind in _JSON_TYPE_OF_KIND:
-            item = {"type": _JSON_TYPE_OF_KIND[self.dtype.kind]}
-        if self.shape is None:
-            return {"type": "array", "items": item}
-        schema = item
-        for size in reversed(self.shape):
-            schema = {"type": "array", "items": schema}
-            if size >= 0:
-                schema.update(minItems=size, maxItems=size)
-        return schema
+        return array_schema(json_type_of(self.dtype), self.shape)
 
     def openapi_example(self) -> Any:
         if self._example is not None:
@@ -128,3 +124,29 @@ class NumpyNdarray(IODescriptor):
 
 def _shape_matches(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
     return len(expected) == len(got) and all(e in (-1, g) for e, g in zip(expected, got, strict=True))
+
+
+def json_type_of(dtype: Any) -> str | None:
+    """The JSON schema type of an array's items (``"number"`` for float32), None when JSON has none."""
+    import numpy as np
+
+    if dtype is None:
+        return None
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:  # a dtype numpy does not know (torch's bfloat16)
+        return "number"
+    return _JSON_TYPE_OF_KIND.get(kind)
+
+
+def array_schema(item_type: str | None, shape: tuple[int, ...] | None) -> dict[str, Any]:
+    """JSON schema of a (nested) array: one level per axis, fixed sizes as min/maxItems, ``-1`` free."""
+    item: dict[str, Any] = {} if item_type is None else {"type": item_type}
+    if shape is None:
+        return {"type": "array", "items": item}
+    schema = item
+    for size in reversed(shape):
+        schema = {"type": "array", "items": schema}
+        if size >= 0:
+            schema.update(minItems=size, maxItems=size)
+    return schema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bentotui.exceptions import BadInput
+from bentotui.exceptions import BadInput, BuildError
 from bentotui.io.base import HTTPRequest, HTTPResponse, IODescriptor, content_type_param
 
 
@@ -19,6 +19,17 @@ class Text(IODescriptor):
 
     def __init__(self, example: str | None = None) -> None:
         super().__init__("Hello, world!" if example is None else example)
+
+    @classmethod
+    def _sample_options(cls, sample: Any) -> dict[str, Any]:
+        if isinstance(sample, bytes):
+            try:
+                sample = sample.decode()
+            except UnicodeDecodeError as exc:
+                raise BuildError(f"Text.from_sample(): the sample is not UTF-8 text: {exc}") from None
+        if not isinstance(sample, str):
+            raise BuildError(f"Text.from_sample() needs a str or bytes, got {type(sample).__name__}")
+        return {"example": sample}
 
     async def from_http(self, req: HTTPRequest) -> str:
         charset = content_type_param(req.content_type, "charset") or "utf-8"
