@@ -6,12 +6,20 @@ encoding the body for the media type the API declares.  The TUI reads servers th
 too (its request panel lists the same APIs, and ``request`` hands it the raw answer), so the
 module imports nothing heavy: httpx (~0.1 s) is imported with the first client, prometheus_client
 with the first metrics parse, and never the server stack or an ML library.
+
+``SyncHTTPClient``/``AsyncHTTPClient`` are the same clients under BentoML 1.4's names and call
+style: they read ``/schema.json`` and take an API's parameters as keyword arguments
+(``client.predict(input=arr)``), or a 1.x/0.x API's one body positionally, and decode results as
+BentoML does (a ``tensor`` output is a numpy array).  ``Client.from_url`` is BentoML 1.x's entry.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import mimetypes
+import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,9 +100,11 @@ def parse_apis(spec: Mapping[str, Any]) -> dict[str, APIEndpoint]:
 
 
 def _jsonable(value: Any) -> Any:
-    """numpy arrays/scalars and pandas frames become plain JSON values."""
+    """numpy arrays/scalars, pandas frames and pydantic models become plain JSON values."""
     if hasattr(value, "to_dict") and hasattr(value, "columns"):  # pandas DataFrame
         return value.to_dict(orient="records")
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"cannot send {type(value).__name__} as JSON")
@@ -152,10 +162,13 @@ def parse_metrics(text: str) -> dict[str, Any]:
 
 
 class _Base:
-    """What the sync and async clients share: the base URL, the API table and attribute access."""
+    """What the sync and async clients share: the base URL, the API table and attribute access.
+
+    ``url`` may leave out the scheme (``localhost:3000``), as BentoML's clients allow.
+    """
 
     def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
+        self.url = (url if "://" in url else f"http://{url}").rstrip("/")
         self._apis: dict[str, APIEndpoint] | None = None
 
     def _endpoint(self, name: str) -> APIEndpoint:
@@ -179,11 +192,11 @@ class _Base:
 class SyncClient(_Base):
     """Blocking client: ``with SyncClient(url) as c: c.call("predict", [[5.1, 3.5, 1.4, 0.2]])``."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, headers: Mapping[str, str] | None = None) -> None:
         import httpx
 
         super().__init__(url)
-        self._http = httpx.Client(timeout=timeout, trust_env=False)
+        self._http = httpx.Client(timeout=timeout, headers=headers, trust_env=False)
 
     def __enter__(self) -> SyncClient:
         return self
@@ -227,12 +240,13 @@ class SyncClient(_Base):
         )
         return decode_response(response)
 
-    def status(self, path: str) -> int | None:
-        """The status code of ``GET path``; None when no answer could be read (refused, timed out...)."""
+    def status(self, path: str, timeout: float | None = None) -> int | None:
+        """The status code of ``GET path`` (within ``timeout`` seconds, default the client's);
+        None when no answer could be read (refused, timed out...)."""
         import httpx
 
         try:
-            return self.request("GET", path).status_code
+            return self._http.get(self.url + path, timeout=timeout or httpx.USE_CLIENT_DEFAULT).status_code
         except httpx.HTTPError:
             return None
 
@@ -268,6 +282,7 @@ class AsyncClient(_Base):
         timeout: float = 30.0,
         max_connections: int = 100,
         http_client: httpx.AsyncClient | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(url)
         self._owns_http = http_client is None
@@ -275,7 +290,7 @@ class AsyncClient(_Base):
             import httpx
 
             limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-            http_client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+            http_client = httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, trust_env=False)
         self._http = http_client
 
     async def __aenter__(self) -> AsyncClient:
@@ -315,13 +330,14 @@ class AsyncClient(_Base):
         )
         return decode_response(response)
 
-    async def status(self, path: str) -> int | None:
+    async def status(self, path: str, timeout: float | None = None) -> int | None:
         import httpx
 
         try:
-            return (await self.request("GET", path)).status_code
+            response = await self._http.get(self.url + path, timeout=timeout or httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError:
             return None
+        return response.status_code
 
     async def health(self) -> bool:
         return await self.status("/healthz") == 200
@@ -340,3 +356,234 @@ class AsyncClient(_Base):
             if time.monotonic() > deadline:
                 raise BentotuiError(f"{self.url} not ready within {timeout:g}s")
             await asyncio.sleep(poll_s)
+
+
+# --- BentoML 1.4's clients: SyncHTTPClient / AsyncHTTPClient ------------------------------------
+
+
+def read_routes(schema: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The routes of a ``/schema.json`` document (BentoML 1.4's service schema) by API name."""
+    routes = schema.get("routes")
+    if not isinstance(routes, list) or not all(isinstance(r, Mapping) and "name" in r for r in routes):
+        raise BentotuiError("/schema.json has no list of routes with names: not a BentoML service schema")
+    return {route["name"]: dict(route) for route in routes}
+
+
+def encode_call(route: Mapping[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bytes, str]:
+    """Request body and Content-Type of one call in BentoML 1.4's style.
+
+    A ``root_input`` API (a 1.x/0.x descriptor's whole body) takes one positional value; any
+    other takes its parameters, positionally in order or by name, sent as a JSON object or, when
+    a parameter is a file, as multipart/form-data.  Wrong arguments raise TypeError, as calling
+    the function would.
+    """
+    schema = route.get("input") or {}
+    name = route["name"]
+    if schema.get("root_input"):
+        if kwargs or len(args) != 1:
+            raise TypeError(f"{name}() takes its whole input as one positional argument")
+        return encode_body(args[0], _root_media_type(schema, args[0]))
+    properties: dict[str, Any] = schema.get("properties") or {}
+    if len(args) > len(properties):
+        raise TypeError(f"{name}() takes {len(properties)} arguments, {len(args)} given")
+    values = dict(zip(properties, args, strict=False))
+    for key, value in kwargs.items():
+        if key in values:
+            raise TypeError(f"{name}() got two values for argument {key!r}")
+        values[key] = value
+    unknown = sorted(values.keys() - properties.keys())
+    if unknown:
+        raise TypeError(f"{name}() got unexpected arguments {', '.join(unknown)} (takes {', '.join(properties)})")
+    missing = sorted(set(schema.get("required") or ()) - values.keys())
+    if missing:
+        raise TypeError(f"{name}() is missing required arguments {', '.join(missing)}")
+    files = {key for key, prop in properties.items() if isinstance(prop, Mapping) and prop.get("type") == "file"}
+    if files & values.keys():
+        return _multipart(values, files)
+    return json.dumps(values, default=_jsonable).encode(), "application/json"
+
+
+def _root_media_type(schema: Mapping[str, Any], value: Any) -> str:
+    if schema.get("type") == "string":
+        return "text/plain"
+    if schema.get("type") == "file":
+        guessed = mimetypes.guess_type(str(value))[0] if isinstance(value, (str, os.PathLike)) else None
+        return guessed or schema.get("content_type") or "application/octet-stream"
+    return "application/json"
+
+
+def _multipart(values: dict[str, Any], files: set[str]) -> tuple[bytes, str]:
+    """A multipart/form-data body: file parts for files (paths, bytes, images), JSON for the rest."""
+    import httpx
+
+    data = {key: json.dumps(value, default=_jsonable) for key, value in values.items() if key not in files}
+    parts = []
+    for key in files & values.keys():
+        value = values[key]
+        content, content_type = encode_body(value, "application/octet-stream")
+        filename = os.path.basename(value) if isinstance(value, (str, os.PathLike)) else key
+        parts.append((key, (filename, content, mimetypes.guess_type(filename)[0] or content_type)))
+    request = httpx.Request("POST", "http://multipart", data=data, files=parts)
+    return request.read(), request.headers["content-type"]
+
+
+def decode_output(route: Mapping[str, Any], response: httpx.Response, temp_dir: str) -> Any:
+    """An API's answer as BentoML 1.4's clients return it: ``tensor`` as a numpy array,
+    ``dataframe`` as a pandas DataFrame, an image as a PIL image, another file as the path of a
+    copy under ``temp_dir``, else the decoded JSON or text; an error raises ClientError."""
+    value = decode_response(response)
+    schema = route.get("output") or {}
+    kind = schema.get("type")
+    if kind == "tensor" and schema.get("format", "numpy-array") == "numpy-array":
+        import numpy as np
+
+        return np.asarray(value, dtype=schema.get("dtype"))
+    if kind == "dataframe":
+        import pandas as pd
+
+        return pd.DataFrame(value, columns=schema.get("columns"))
+    if kind == "file":
+        content = value if isinstance(value, bytes) else response.content
+        if schema.get("pil"):
+            from PIL import Image
+
+            return Image.open(io.BytesIO(content))
+        ctype = response.headers.get("content-type", "").split(";")[0].strip()
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=temp_dir, suffix=mimetypes.guess_extension(ctype) or "", delete=False
+        ) as fh:
+            fh.write(content)
+        return Path(fh.name)
+    return value
+
+
+class _BentoCalls:
+    """BentoML 1.4's call style over the routes of ``/schema.json``: ``client.predict(input=...)``."""
+
+    url: str
+    _routes: dict[str, dict[str, Any]] | None = None
+    _temp: tempfile.TemporaryDirectory[str] | None = None
+
+    def _route(self, name: str) -> dict[str, Any]:
+        assert self._routes is not None
+        try:
+            return self._routes[name]
+        except KeyError:
+            known = ", ".join(sorted(self._routes)) or "none"
+            raise NotFound(f"the server has no API {name!r} (APIs: {known})") from None
+
+    def _temp_dir(self) -> str:
+        """Where file outputs are written; removed with the client object, as in BentoML."""
+        if self._temp is None:
+            self._temp = tempfile.TemporaryDirectory(prefix="bentotui-client-")
+        return self._temp.name
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or (self._routes is not None and name not in self._routes):
+            raise AttributeError(f"{type(self).__name__!r} has no attribute or API {name!r}")
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+
+def _auth_headers(token: str | None) -> dict[str, str]:
+    """BentoML's bearer token: ``token=`` or ``$BENTO_CLOUD_API_KEY``."""
+    token = token or os.environ.get("BENTO_CLOUD_API_KEY")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _check_media_type(media_type: str) -> None:
+    if media_type != "application/json":
+        raise InvalidArgument(f"media_type {media_type!r} is not supported; bentotui clients send application/json")
+
+
+class SyncHTTPClient(_BentoCalls, SyncClient):
+    """BentoML 1.4's ``bentoml.SyncHTTPClient``: ``with SyncHTTPClient(url) as c: c.predict(input=x)``.
+
+    Like BentoML's, it waits for ``/readyz`` (``server_ready_timeout``, default ``timeout``; 0
+    skips the wait) and reads ``/schema.json`` when made, so a wrong URL fails here.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        media_type: str = "application/json",
+        server_ready_timeout: float | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _check_media_type(media_type)
+        super().__init__(url, timeout=timeout, headers=_auth_headers(token))
+        try:
+            ready_timeout = timeout if server_ready_timeout is None else server_ready_timeout
+            if ready_timeout > 0:
+                self.wait_until_ready(ready_timeout)
+            self._routes = read_routes(_openapi(self.request("GET", "/schema.json")))
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> SyncHTTPClient:
+        return self
+
+    def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Call the API named ``api`` with its parameters (BentoML's ``client.call(name, ...)``)."""
+        route = self._route(api)
+        data, ctype = encode_call(route, args, kwargs)
+        response = self.request("POST", route["route"], content=data, headers={"content-type": ctype})
+        return decode_output(route, response, self._temp_dir())
+
+    def is_ready(self, timeout: float | None = None) -> bool:
+        return self.status("/readyz", timeout) == 200
+
+
+class AsyncHTTPClient(_BentoCalls, AsyncClient):
+    """BentoML 1.4's ``bentoml.AsyncHTTPClient``: ``async with AsyncHTTPClient(url) as c:
+    await c.predict(input=x)``.  Entering it waits for ``/readyz`` and reads ``/schema.json``; a
+    call made without entering does that first."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        media_type: str = "application/json",
+        server_ready_timeout: float | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _check_media_type(media_type)
+        super().__init__(url, timeout=timeout, headers=_auth_headers(token))
+        self._ready_timeout = timeout if server_ready_timeout is None else server_ready_timeout
+
+    async def _setup(self) -> dict[str, dict[str, Any]]:
+        if self._routes is None:
+            if self._ready_timeout > 0:
+                await self.wait_until_ready(self._ready_timeout)
+            self._routes = read_routes(_openapi(await self.request("GET", "/schema.json")))
+        return self._routes
+
+    async def __aenter__(self) -> AsyncHTTPClient:
+        try:
+            await self._setup()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        await self._setup()
+        route = self._route(api)
+        data, ctype = encode_call(route, args, kwargs)
+        response = await self.request("POST", route["route"], content=data, headers={"content-type": ctype})
+        return decode_output(route, response, self._temp_dir())
+
+    async def is_ready(self, timeout: float | None = None) -> bool:
+        return await self.status("/readyz", timeout) == 200
+
+
+class Client:
+    """BentoML 1.x's ``bentoml.client.Client``: ``Client.from_url(url)`` gives a client whose APIs
+    take one positional body (``client.predict(arr)``), which :class:`SyncHTTPClient` does."""
+
+    @staticmethod
+    def from_url(server_url: str, **kwargs: Any) -> SyncHTTPClient:
+        return SyncHTTPClient(server_url, **kwargs)

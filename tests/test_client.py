@@ -17,15 +17,20 @@ from PIL import Image
 from bentotui.client import (
     APIEndpoint,
     AsyncClient,
+    AsyncHTTPClient,
     ClientError,
     SyncClient,
+    SyncHTTPClient,
+    decode_output,
     decode_response,
     encode_body,
+    encode_call,
     parse_apis,
     parse_metrics,
     read_apis,
+    read_routes,
 )
-from bentotui.exceptions import InvalidArgument
+from bentotui.exceptions import BentotuiError, InvalidArgument
 
 SPEC = {
     "openapi": "3.1.0",
@@ -156,11 +161,11 @@ def test_parse_metrics():
     families = parse_metrics(metrics.render().decode())
     totals = [
         (s.labels["endpoint"], s.value)
-        for s in families["bentotui_request"].samples
+        for s in families["bentoml_service_request"].samples
         if s.name.endswith("_total")
     ]
     assert totals == [("/a", 3.0)]
-    sizes = families["bentotui_runner_batch_size"].samples
+    sizes = families["bentoml_service_adaptive_batch_size"].samples
     assert any(s.name.endswith("_sum") and s.value == 8 for s in sizes)
 
 
@@ -179,3 +184,107 @@ def test_attribute_access_is_only_for_api_names():
         assert callable(client.classify)
     finally:
         client.close()
+
+
+# --- BentoML 1.4's call style (real servers: tests/compat/clients/) ---------------------------------
+
+ROUTE_KW = {
+    "name": "describe",
+    "route": "/describe",
+    "input": {
+        "type": "object",
+        "properties": {"flower": {"type": "object"}, "note": {"type": "string"}, "photo": {"type": "file"}},
+        "required": ["flower"],
+    },
+}
+
+
+def test_encode_call_binds_parameters_like_a_function_call():
+    body, ctype = encode_call(ROUTE_KW, ({"a": 1},), {"note": "n"})
+    assert ctype == "application/json" and json.loads(body) == {"flower": {"a": 1}, "note": "n"}
+    body, _ = encode_call(ROUTE_KW, (), {"flower": np.arange(2)})
+    assert json.loads(body) == {"flower": [0, 1]}
+    with pytest.raises(TypeError, match="takes 3 arguments, 4 given"):
+        encode_call(ROUTE_KW, (1, 2, 3, 4), {})
+
+
+def test_encode_call_sends_files_as_multipart(tmp_path):
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"\x89PNG fake")
+    body, ctype = encode_call(ROUTE_KW, (), {"flower": {"a": 1}, "photo": photo})
+    assert ctype.startswith("multipart/form-data; boundary=")
+    assert b'name="photo"; filename="p.png"' in body and b"Content-Type: image/png" in body
+    assert b'name="flower"' in body and b'{"a": 1}' in body
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "body", "ctype"),
+    [
+        ({"type": "string"}, "hi", b"hi", "text/plain"),
+        ({"type": "tensor"}, np.array([[1, 2]]), b"[[1, 2]]", "application/json"),
+        ({}, {"a": 1}, b'{"a": 1}', "application/json"),
+        ({"type": "file", "content_type": "application/pdf"}, b"%PDF", b"%PDF", "application/pdf"),
+    ],
+)
+def test_encode_call_of_a_root_input(schema, value, body, ctype):
+    route = {"name": "f", "route": "/f", "input": {**schema, "root_input": True}}
+    assert encode_call(route, (value,), {}) == (body, ctype)
+    with pytest.raises(TypeError, match="one positional argument"):
+        encode_call(route, (), {"x": value})
+
+
+def _answer(content: bytes, ctype: str, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, content=content, headers={"content-type": ctype})
+
+
+def test_decode_output_as_bentoml_returns_it(tmp_path):
+    tensor = decode_output({"output": {"type": "tensor", "dtype": "float32"}}, _answer(b"[[1, 2]]", "application/json"), "")
+    assert tensor.dtype == np.float32 and tensor.tolist() == [[1, 2]]
+    frame = decode_output({"output": {"type": "dataframe"}}, _answer(b'[{"a": 1}]', "application/json"), "")
+    assert isinstance(frame, pd.DataFrame) and frame.to_dict("records") == [{"a": 1}]
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buf, format="PNG")
+    image = decode_output({"output": {"type": "file", "pil": True}}, _answer(buf.getvalue(), "image/png"), "")
+    assert image.size == (2, 2)
+    path = decode_output({"output": {"type": "file"}}, _answer(b"%PDF", "application/pdf"), str(tmp_path))
+    assert path.parent == tmp_path and path.suffix == ".pdf" and path.read_bytes() == b"%PDF"
+    assert decode_output({"output": {}}, _answer(b"[1]", "application/json"), "") == [1]
+    with pytest.raises(ClientError) as err:
+        decode_output({"output": {}}, _answer(b'{"error": "bad"}', "application/json", 400), "")
+    assert err.value.status == 400
+
+
+def test_read_routes_refuses_what_is_not_a_service_schema():
+    assert read_routes({"routes": [{"name": "a", "route": "/a"}]}) == {"a": {"name": "a", "route": "/a"}}
+    with pytest.raises(BentotuiError, match="not a BentoML service schema"):
+        read_routes({"openapi": "3.1.0"})
+
+
+def test_bentoml_client_options_are_checked_before_connecting():
+    with pytest.raises(InvalidArgument, match="vnd.bentoml"):
+        SyncHTTPClient("localhost:1", media_type="application/vnd.bentoml+pickle")
+    with pytest.raises(BentotuiError, match="not ready within"):
+        SyncHTTPClient("localhost:1", server_ready_timeout=0.2)
+    assert SyncClient("localhost:3000").url == "http://localhost:3000"
+
+
+async def test_async_bentoml_client_sends_the_token_and_reads_the_schema():
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/schema.json":
+            routes = [{"name": "shout", "route": "/shout", "input": {"type": "string", "root_input": True}, "output": {"type": "string"}}]
+            return httpx.Response(200, json={"name": "s", "routes": routes})
+        if request.url.path == "/shout":
+            return httpx.Response(200, text=request.content.decode().upper())
+        return httpx.Response(200, text="ok")
+
+    client = AsyncHTTPClient("http://bento.test", token="t0k")
+    await client._http.aclose()
+    client._http = httpx.AsyncClient(transport=httpx.MockTransport(answer), headers=client._http.headers)
+    async with client:
+        assert await client.shout("hi") == "HI"
+    assert [r.url.path for r in seen] == ["/readyz", "/schema.json", "/shout"]
+    assert all(r.headers["authorization"] == "Bearer t0k" for r in seen)
+    assert seen[-1].headers["content-type"] == "text/plain"

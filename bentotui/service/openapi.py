@@ -3,17 +3,23 @@
 Besides Swagger UI, ``bentotui.client.read_apis`` reads it: the client finds APIs by name
 (``operationId``, also written as ``x-bentotui-api-name``) and route, and the TUI, through the
 same reader, pre-fills its request panel from the first media type of each ``requestBody`` and its
-``example``.
+``example``.  BentoML 1.x's ``bentoml.client.Client.from_url`` reads it too, so each API carries
+what that client looks for: the ``Service APIs`` tag, ``x-bentoml-name``, a ``description`` and
+the ``x-bentoml-io-descriptor`` of its request body and 200 response.  An API whose schema cannot
+be built is documented as taking any body (``schema.described``), never a 500 for the document.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import bentotui
+from bentotui.service.schema import described, io_descriptor_spec
 from bentotui.service.service import APISpec, Service
 
-API_TAG = "service APIs"
+# BentoML 1.x's tag name: its client takes only the operations tagged so for APIs
+API_TAG = "Service APIs"
 INFRA_TAG = "infrastructure"
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -46,9 +52,10 @@ def openapi_spec(service: Service) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for api in service.apis.values():
-        paths[api.route] = {"post": _operation(api)}
-        components.update(api.input.openapi_components())
-        components.update(api.output.openapi_components())
+        fallback: tuple[dict[str, Any], dict[str, Any]] = (_permissive_operation(api), {})
+        operation, schemas = described(service, api, partial(_documented, api), fallback)
+        paths[api.route] = {"post": operation}
+        components.update(schemas)
     for route, (summary, media_type) in _INFRA_ROUTES.items():
         paths[route] = {"get": _infra_operation(route, summary, media_type)}
     return {
@@ -67,9 +74,27 @@ def openapi_spec(service: Service) -> dict[str, Any]:
     }
 
 
-def _operation(api: APISpec) -> dict[str, Any]:
+def _documented(api: APISpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operation of ``api`` and the component schemas it refers to."""
+    return _operation(api), {**api.input.openapi_components(), **api.output.openapi_components()}
+
+
+def _operation(
+    api: APISpec,
+    request_content: dict[str, Any] | None = None,
+    response_content: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The POST operation of ``api``; the contents default to the descriptors' own."""
+    if request_content is None:
+        request_content = api.input.openapi_request_content()
+    if response_content is None:
+        response_content = api.output.openapi_response_content()
     responses: dict[str, Any] = {
-        "200": {"description": "Success", "content": api.output.openapi_response_content()}
+        "200": {
+            "description": "Success",
+            "content": response_content,
+            "x-bentoml-io-descriptor": io_descriptor_spec(api.output),
+        }
     }
     for status, description in _API_ERRORS.items():
         responses[status] = {
@@ -79,15 +104,26 @@ def _operation(api: APISpec) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": api.name,
         "x-bentotui-api-name": api.name,
+        "x-bentoml-name": api.name,
         "x-bentotui-io": {"input": type(api.input).__name__, "output": type(api.output).__name__},
         "tags": [API_TAG],
         "summary": api.doc.strip().splitlines()[0] if api.doc and api.doc.strip() else api.name,
-        "requestBody": {"required": True, "content": api.input.openapi_request_content()},
+        "description": api.doc or "",
+        "requestBody": {
+            "required": True,
+            "content": request_content,
+            "x-bentoml-io-descriptor": io_descriptor_spec(api.input),
+        },
         "responses": responses,
     }
-    if api.doc:
-        operation["description"] = api.doc
     return operation
+
+
+def _permissive_operation(api: APISpec) -> dict[str, Any]:
+    """The operation of an API whose schemas could not be built: any body of its media types."""
+    return _operation(
+        api, {api.input.media_type: {"schema": {}}}, {api.output.media_type: {"schema": {}}}
+    )
 
 
 def _infra_operation(route: str, summary: str, media_type: str) -> dict[str, Any]:
