@@ -6,17 +6,19 @@ Each call works on the store under the current ``$BENTOTUI_HOME``, read at call 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from bentotui.store.item_store import Progress
-from bentotui.store.models import Model, ModelDraft, ModelInfo, ModelStore
+from bentotui.store.models import Model, ModelContext, ModelDraft, ModelInfo, ModelStore
 from bentotui.store.tags import Tag
 
 __all__ = [
     "Model",
+    "ModelContext",
     "ModelDraft",
     "ModelInfo",
     "Tag",
@@ -57,24 +59,35 @@ def import_model(path: str | Path, *, force: bool = False, progress: Progress | 
 
 
 def create(
-    name: str,
+    name: str | Tag,
     *,
-    module: str,
-    framework_version: str,
+    module: str = "",
+    api_version: str = "v1",
     signatures: Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    external_modules: Sequence[ModuleType] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    context: ModelContext | None = None,
+    framework_version: str = "",
 ) -> AbstractContextManager[ModelDraft]:
-    """Start saving a new version of ``name`` (used by the framework modules); see ModelStore.create."""
+    """Save a new version of ``name``: write files under the yielded model's ``path`` in the block.
+
+    BentoML's signature and defaults; nothing is stored unless the block completes.  A model
+    saved without ``module`` is read by the user's own code (``model.path`` in a custom
+    Runnable); the framework modules pass theirs.  See :meth:`ModelStore.create`.
+    """
     return ModelStore().create(
         name,
         module=module,
         framework_version=framework_version,
+        api_version=api_version,
         signatures=signatures,
         labels=labels,
         metadata=metadata,
         options=options,
         custom_objects=custom_objects,
+        external_modules=external_modules,
+        context=context,
     )

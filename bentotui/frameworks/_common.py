@@ -10,8 +10,9 @@ saved by another framework, and the same warning for a major-version change.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import InvalidArgument
@@ -42,11 +43,14 @@ def save(
     custom_objects: Mapping[str, Any] | None,
     options: Mapping[str, Any] | None,
     write: Callable[[Path], None],
+    external_modules: Sequence[ModuleType] | None = None,
 ) -> Model:
     """Save ``obj`` as a new version of ``name``; ``write(folder)`` writes the framework's files.
 
     The store writes into a temporary folder and renames it only once ``write`` returned, so an
-    object that fails to serialize leaves nothing behind.
+    object that fails to serialize leaves nothing behind.  ``write`` runs while
+    ``external_modules`` are registered with cloudpickle, so a framework that writes with
+    cloudpickle stores their code by value.
     """
     from bentotui import models
 
@@ -67,6 +71,7 @@ def save(
         metadata=metadata,
         options=options,
         custom_objects=custom_objects,
+        external_modules=external_modules,
     ) as draft:
         write(draft.path)
     assert draft.model is not None
@@ -120,17 +125,19 @@ def build_runnable(
 
     Built per model because the methods and their batching come from the saved signatures.  The
     class has no importable name: a worker rebuilds it from the model tag (``WorkerSpec`` "model").
-    ``__init__(model_tag)`` loads the object into ``self.model`` with the framework's ``load``.
+    ``__init__(model_tag)`` loads the object into ``self.model`` with the framework's ``load``;
+    ``model_tag`` defaults to ``model``'s, so ``Runner(model.to_runnable())`` works as in BentoML.
     """
     from bentotui.runner.runnable import Runnable
 
-    def __init__(self: Any, model_tag: str) -> None:
+    def __init__(self: Any, model_tag: str = str(model.tag)) -> None:
         self.model_tag = model_tag
         self.model = load(model_tag)
 
     namespace: dict[str, Any] = {
         "__init__": __init__,
         "__doc__": f"Runs model {model.tag} ({model.info.module}).",
+        "bentotui_model_tag": str(model.tag),
         "SUPPORTED_RESOURCES": resources,
         "SUPPORTS_CPU_MULTI_THREADING": multi_threading,
     }

@@ -5,14 +5,17 @@ Saved with cloudpickle, which stores functions and classes defined in the user's
 read back with plain ``pickle``).  Loading unpickles: load only models you trust.
 
 Default runner signature: ``__call__``, not batchable (nothing is known about the object's
-inputs); pass ``signatures=`` to expose other methods or to batch.
+inputs); pass ``signatures=`` to expose other methods or to batch.  A batchable method receives
+the inputs of concurrent calls joined along its ``batch_dim`` (lists, numpy arrays, pandas
+Series and DataFrames, as BentoML batches them) and returns one output row per input row.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import InvalidArgument
@@ -42,15 +45,20 @@ def save_model(
     labels: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    external_modules: Sequence[ModuleType] | None = None,
 ) -> Model:
-    """Pickle ``obj`` as a new version of ``name``."""
-    pickler, pickler_name, version = _pickler()
-    try:
-        data = pickler.dumps(obj)
-    except Exception as exc:  # pickling raises PicklingError, TypeError, AttributeError, ...
-        raise InvalidArgument(f"cannot pickle {type(obj).__name__}: {exc}") from None
+    """Pickle ``obj`` as a new version of ``name``.
 
-    def write(folder: Path) -> None:
+    ``external_modules``: modules of the user's whose code is pickled by value with ``obj``, so
+    it loads where they are not importable (as in BentoML).
+    """
+    pickler, pickler_name, version = _pickler()
+
+    def write(folder: Path) -> None:  # inside models.create, where external modules pickle by value
+        try:
+            data = pickler.dumps(obj)
+        except Exception as exc:  # pickling raises PicklingError, TypeError, AttributeError, ...
+            raise InvalidArgument(f"cannot pickle {type(obj).__name__}: {exc}") from None
         (folder / FILE).write_bytes(data)
 
     return _common.save(
@@ -65,6 +73,7 @@ def save_model(
         custom_objects=custom_objects,
         options={"pickler": pickler_name},
         write=write,
+        external_modules=external_modules,
     )
 
 

@@ -15,8 +15,9 @@ torch is imported inside the functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import InvalidArgument
@@ -40,8 +41,13 @@ def save_model(
     labels: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    external_modules: Sequence[ModuleType] | None = None,
 ) -> Model:
-    """Save an ``nn.Module`` (weights and class) as a new version of ``name``."""
+    """Save an ``nn.Module`` (weights and class) as a new version of ``name``.
+
+    ``external_modules``: modules of the user's (layers, helpers) whose code is pickled by value
+    with the model, so it loads where they are not importable (as in BentoML).
+    """
     import torch
 
     if not isinstance(obj, torch.nn.Module):
@@ -63,6 +69,7 @@ def save_model(
         custom_objects=custom_objects,
         options={"pickler": pickler.__name__},
         write=write,
+        external_modules=external_modules,
     )
 
 

@@ -11,9 +11,17 @@ Two file formats:
   (``sklearn``, ``numpy``, ``scipy``), e.g. ``sklearn.tree._tree.Tree`` of a random forest.
   Anything else (a user's own transformer class) must be passed explicitly as ``trusted=[...]``.
 
+``external_modules=[module]`` (a module of the user's with a custom transformer or function in
+the pipeline) writes the joblib file with cloudpickle, which stores that module's code by value:
+the model then loads where the module is not importable (``joblib.load`` reads the file as usual).
+The skops format rebuilds only importable types, so it refuses ``external_modules``.
+
 Default runner signatures: ``predict`` and, when the estimator has it, ``predict_proba``, both
-batchable along rows.  The runnable checks each batch's width against ``n_features_in_`` so a
-wrong shape is the caller's :class:`~bentotui.exceptions.BadInput` (HTTP 400), not a 500.
+batchable along dimension 0.  A batch is any sequence of samples, as in BentoML: rows of numbers
+(a 2-D array, a DataFrame, a list of lists) or single values (a list of texts for a
+``TfidfVectorizer`` pipeline, a 1-D array, a Series).  When the estimator knows its input width
+(``n_features_in_``) the runnable checks it, so a wrong shape is the caller's
+:class:`~bentotui.exceptions.BadInput` (HTTP 400), not a 500.
 
 scikit-learn, joblib and skops are imported inside the functions.
 """
@@ -21,8 +29,9 @@ scikit-learn, joblib and skops are imported inside the functions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BadInput, InvalidArgument, StoreCorrupted
@@ -49,9 +58,13 @@ def save_model(
     labels: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    external_modules: Sequence[ModuleType] | None = None,
     serialization: str = "joblib",
 ) -> Model:
-    """Save a fitted estimator (or pipeline) as a new version of ``name``."""
+    """Save a fitted estimator (or pipeline) as a new version of ``name``.
+
+    ``external_modules``: modules whose code is saved with the model (see the module docstring).
+    """
     import sklearn
     from sklearn.base import BaseEstimator
 
@@ -69,8 +82,22 @@ def save_model(
         data = skops.io.dumps(obj)
         options["trusted_types"] = skops.io.get_untrusted_types(data=data)
 
+        if external_modules:
+            raise InvalidArgument(
+                "external_modules needs serialization='joblib': skops rebuilds only importable types"
+            )
+
         def write(folder: Path) -> None:
             (folder / FILES["skops"]).write_bytes(data)
+
+    elif external_modules:
+        import cloudpickle
+
+        options["pickler"] = "cloudpickle"
+
+        def write(folder: Path) -> None:  # inside models.create, where the modules pickle by value
+            with open(folder / FILES["joblib"], "wb") as fh:
+                cloudpickle.dump(obj, fh)
 
     else:
         import joblib
@@ -91,6 +118,7 @@ def save_model(
         custom_objects=custom_objects,
         options=options,
         write=write,
+        external_modules=external_modules,
     )
 
 
@@ -154,23 +182,27 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
 
 
 def check_batch(x: Any, n_features: int | None) -> Any:
-    """``x`` as a 2-D batch of rows (DataFrames kept as they are), checked against ``n_features``.
+    """``x`` as a batch of samples along dimension 0, checked against ``n_features`` when known.
 
-    Accepts numpy arrays, pandas DataFrames and (nested) lists; anything else, a batch that is not
-    2-D or a row of the wrong width is :class:`BadInput` naming the problem.
+    DataFrames and Series are kept as they are; lists and other array-likes become numpy arrays.
+    A scalar (no batch axis), ragged rows, or rows of the wrong width for an estimator that
+    knows its width are :class:`BadInput` naming the problem.
     """
     import numpy as np
 
-    pandas = sys.modules.get("pandas")  # a DataFrame can only arrive if pandas is loaded
-    if pandas is None or not isinstance(x, pandas.DataFrame):
+    pandas = sys.modules.get("pandas")  # a DataFrame or Series can only arrive if pandas is loaded
+    if pandas is None or not isinstance(x, (pandas.DataFrame, pandas.Series)):
         try:
             x = np.asarray(x)
         except ValueError:
             raise BadInput("rows of the batch have different lengths") from None
+        if x.ndim == 0:
+            raise BadInput(f"expected a batch (a list or array of samples), got a single {x.dtype} value")
+    if n_features is not None:
         if x.ndim != 2:
-            raise BadInput(f"expected a 2-D batch of rows, got an array of shape {list(x.shape)}")
-    if n_features is not None and x.shape[1] != n_features:
-        raise BadInput(f"expected {n_features} features, got {x.shape[1]}")
+            raise BadInput(f"expected a 2-D batch of rows of {n_features} features, got shape {list(x.shape)}")
+        if x.shape[1] != n_features:
+            raise BadInput(f"expected {n_features} features, got {x.shape[1]}")
     return x
 
 

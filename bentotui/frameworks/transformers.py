@@ -18,8 +18,9 @@ progress bars are switched off (they would draw over the TUI and fill server log
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import InvalidArgument, StoreCorrupted
@@ -52,8 +53,13 @@ def save_model(
     labels: Mapping[str, str] | None = None,
     metadata: Mapping[str, Any] | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    external_modules: Sequence[ModuleType] | None = None,
 ) -> Model:
-    """Save a ``transformers.Pipeline`` (model, tokenizer/processor, task) as a new version of ``name``."""
+    """Save a ``transformers.Pipeline`` (model, tokenizer/processor, task) as a new version of ``name``.
+
+    ``external_modules`` applies to ``custom_objects`` (pickled with cloudpickle); the pipeline
+    itself is written by ``save_pretrained`` as files, not pickled.
+    """
     transformers = _import_quietly()
     if not isinstance(obj, transformers.Pipeline):
         raise InvalidArgument(f"bentotui.transformers saves transformers pipelines, got {type(obj).__name__}")
@@ -73,6 +79,7 @@ def save_model(
         custom_objects=custom_objects,
         options={"task": obj.task, "tokenizer": obj.tokenizer is not None},
         write=write,
+        external_modules=external_modules,
     )
 
 

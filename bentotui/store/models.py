@@ -15,10 +15,11 @@ import json
 import logging
 import pickle
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui import __version__, paths
@@ -27,6 +28,7 @@ from bentotui.store.item_store import Item, ItemStore, Progress, dump_yaml
 from bentotui.store.tags import Tag
 
 if TYPE_CHECKING:
+    from bentotui.runner.runnable import Runnable
     from bentotui.runner.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,24 @@ log = logging.getLogger(__name__)
 MANIFEST = "model.yaml"
 ARCHIVE_SUFFIX = ".bentomodel"
 CUSTOM_OBJECTS_FILE = "custom_objects.pkl"
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """BentoML's ``ModelContext``: the library a model was saved with and its version(s).
+
+    ``bentotui.models.create(context=...)`` records ``framework_name`` as the model's framework and
+    its entry in ``framework_versions`` (else the first one) as the framework version.
+    """
+
+    framework_name: str
+    framework_versions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def framework_version(self) -> str:
+        versions = dict(self.framework_versions)
+        return str(versions.get(self.framework_name, next(iter(versions.values()), "")))
+
 
 @dataclass
 class ModelInfo:
@@ -107,6 +127,7 @@ class Model:
         self.tag = tag
         self.path = path
         self.info = info
+        self._runnable: type[Runnable] | None = None
 
     @classmethod
     def _from_item(cls, item: Item) -> Model:
@@ -133,12 +154,31 @@ class Model:
             objects: dict[str, Any] = pickle.load(fh)
         return objects
 
-    def load_model(self, *args: Any, **kwargs: Any) -> Any:
-        """Load the saved object with the framework module that saved it."""
-        # store -> frameworks, lazily: the public ``Model.load_model`` dispatches to the framework
+    def _framework(self) -> Any:
+        """The framework module that saved this model (imported now, its library stays lazy)."""
+        if not self.info.module:
+            raise InvalidArgument(
+                f"model {self.tag} was saved with models.create() and no framework module, so there is "
+                "nothing to load it with: read its files from model.path (e.g. in a custom Runnable)"
+            )
+        # store -> frameworks, lazily: the public ``Model.load_model``/``to_runner`` dispatch to it
         from bentotui.frameworks.registry import framework_module
 
-        return framework_module(self.info.module).load_model(self, *args, **kwargs)
+        return framework_module(self.info.module)
+
+    def load_model(self, *args: Any, **kwargs: Any) -> Any:
+        """Load the saved object with the framework module that saved it."""
+        return self._framework().load_model(self, *args, **kwargs)
+
+    def to_runnable(self) -> type[Runnable]:
+        """The framework's ``Runnable`` class for this model (BentoML 1.x), built once per Model.
+
+        ``bentotui.Runner(model.to_runnable(), models=[model])`` serves the model like
+        :meth:`to_runner`: the class defaults its ``model_tag`` to this model.
+        """
+        if self._runnable is None:
+            self._runnable = self._framework().get_runnable(self)
+        return self._runnable
 
     def to_runner(
         self,
@@ -148,17 +188,16 @@ class Model:
         **runner_options: Any,
     ) -> Runner:
         """A runner that serves this model with its framework's runnable (batching per signature)."""
-        # store -> frameworks and runner, lazily: BentoML's public ``models.get(tag).to_runner()``
-        from bentotui.frameworks.registry import framework_module
+        # store -> runner, lazily: BentoML's public ``models.get(tag).to_runner()``
         from bentotui.runner.runner import Runner
 
-        limits: dict[str, Any] = {"max_batch_size": max_batch_size, "max_latency_ms": max_latency_ms}
         return Runner(
-            framework_module(self.info.module).get_runnable(self),
+            self.to_runnable(),
             name=name or self.tag.name,
             runnable_init_params={"model_tag": str(self.tag)},
             models=[self],
-            **{k: v for k, v in limits.items() if v is not None},
+            max_batch_size=max_batch_size,
+            max_latency_ms=max_latency_ms,
             **runner_options,
         )
 
@@ -174,10 +213,13 @@ class Model:
 
 @dataclass
 class ModelDraft:
-    """A model being saved: the framework writes its files under ``path``.
+    """A model being saved: the framework (or a BentoML script) writes its files under ``path``.
 
     ``labels``, ``metadata``, ``options`` and ``signatures`` may still be changed inside the
-    ``with`` block; ``model`` is set once the block has committed the save.
+    ``with`` block.  Once the block has committed the save, ``model`` is set, ``path`` is the
+    stored folder and every other :class:`Model` attribute (``tag``, ``info``, ``to_runner``...)
+    answers from it: BentoML's ``models.create`` yields the model itself, and scripts written for
+    it use the object after the block.
     """
 
     name: str
@@ -190,6 +232,14 @@ class ModelDraft:
 
     def path_of(self, rel: str) -> Path:
         return self.path / rel
+
+    def __getattr__(self, attr: str) -> Any:
+        model = self.__dict__.get("model")
+        if model is None or attr.startswith("__"):
+            raise AttributeError(
+                f"{attr!r} of model {self.__dict__.get('name')!r} is known once its with block has saved it"
+            )
+        return getattr(model, attr)
 
 
 def normalize_signatures(signatures: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -250,21 +300,34 @@ class ModelStore:
     @contextlib.contextmanager
     def create(
         self,
-        name: str,
+        name: str | Tag,
         *,
-        module: str,
-        framework_version: str,
+        module: str = "",
+        framework_version: str = "",
+        api_version: str = "v1",
         signatures: Mapping[str, Any] | None = None,
         labels: Mapping[str, str] | None = None,
         metadata: Mapping[str, Any] | None = None,
         options: Mapping[str, Any] | None = None,
         custom_objects: Mapping[str, Any] | None = None,
+        external_modules: Sequence[ModuleType] | None = None,
+        context: ModelContext | None = None,
     ) -> Iterator[ModelDraft]:
-        """Save a new version of ``name``: fill the yielded draft's ``path`` inside the block.
+        """Save a new version of ``name`` (or exactly ``name:version``): fill the draft's ``path``.
 
         An exception inside the block leaves nothing behind; on success ``draft.model`` is set.
+        ``module`` names the framework module that loads the model (none: the files are the
+        caller's to read, as with BentoML's ``models.create``); ``context`` may name its library
+        instead of ``framework_version``.  ``external_modules`` are pickled by value (their code
+        travels with the model) by everything cloudpickle writes inside the block, custom objects
+        included, so the model loads where those modules are not importable.
         """
-        Tag(name)
+        tag = Tag.parse(name)
+        if not isinstance(api_version, str):
+            raise InvalidArgument(f"api_version must be a string, got {api_version!r}")
+        framework = context.framework_name if context is not None else module.rpartition(".")[2]
+        if context is not None and not framework_version:
+            framework_version = context.framework_version
         draft_fields: dict[str, Any] = {
             "labels": dict(labels or {}),
             "metadata": dict(metadata or {}),
@@ -272,8 +335,8 @@ class ModelStore:
             "signatures": normalize_signatures(signatures),
         }
         _check_fields(**draft_fields)
-        with self.items.create(name) as item_draft:
-            draft = ModelDraft(name, item_draft.path, **draft_fields)
+        with _pickled_by_value(external_modules or ()), self.items.create(tag.name, tag.version) as item_draft:
+            draft = ModelDraft(tag.name, item_draft.path, **draft_fields)
             if custom_objects:
                 _pickle_custom_objects(dict(custom_objects), draft.path / CUSTOM_OBJECTS_FILE)
             yield draft
@@ -283,8 +346,9 @@ class ModelStore:
             )
             item_draft.info = {
                 "module": module,
-                "framework": module.rsplit(".", 1)[-1],
+                "framework": framework,
                 "framework_version": str(framework_version),
+                "api_version": api_version,
                 "python_version": ".".join(map(str, sys.version_info[:3])),
                 "bentotui_version": __version__,
                 "labels": draft.labels,
@@ -294,6 +358,7 @@ class ModelStore:
             }
         assert item_draft.item is not None
         draft.model = Model._from_item(item_draft.item)
+        draft.path = draft.model.path
 
     def get(self, tag: str | Tag) -> Model:
         """The model ``tag`` names (``name`` or ``name:latest`` for the newest)."""
@@ -350,6 +415,32 @@ class ModelStore:
     def import_(self, path: Path | str, *, force: bool = False, progress: Progress | None = None) -> Model:
         """Add the model in a ``.bentomodel`` archive (checksums verified, hostile entries refused)."""
         return Model._from_item(self.items.import_(Path(path), force=force, progress=progress))
+
+
+@contextlib.contextmanager
+def _pickled_by_value(modules: Sequence[ModuleType]) -> Iterator[None]:
+    """Let cloudpickle store ``modules``' functions and classes by value for the block's duration.
+
+    Modules that were already registered (by the caller) stay registered afterwards.
+    """
+    import cloudpickle
+
+    for module in modules:
+        if not isinstance(module, ModuleType):
+            raise InvalidArgument(f"external_modules must be imported modules, got {module!r}")
+    already = cloudpickle.list_registry_pickle_by_value()
+    added = [m for m in modules if m.__name__ not in already]
+    try:
+        for module in added:
+            try:
+                cloudpickle.register_pickle_by_value(module)
+            except ValueError as exc:  # not in sys.modules
+                raise InvalidArgument(f"external module {module.__name__!r}: {exc}") from None
+        yield
+    finally:
+        for module in added:
+            if module.__name__ in cloudpickle.list_registry_pickle_by_value():
+                cloudpickle.unregister_pickle_by_value(module)
 
 
 def _pickle_custom_objects(objects: dict[str, Any], file: Path) -> None:

@@ -46,12 +46,55 @@ def test_object_with_custom_signatures():
     assert runner.describe.run() == "x2.0"
 
 
+class _Locked:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, x):
+        return x
+
+
 def test_unpicklable_object_is_a_clear_error_and_saves_nothing():
-    with pytest.raises(InvalidArgument, match="cannot pickle lock"):
-        bpm.save_model("bad", threading.Lock())
+    with pytest.raises(InvalidArgument, match="cannot pickle _Locked: cannot pickle '_thread.lock'"):
+        bpm.save_model("bad", _Locked())
     assert bentotui.models.list() == []
 
 
 def test_save_refuses_a_signature_the_object_lacks():
     with pytest.raises(InvalidArgument, match="signature 'predict': Scaler has no method 'predict'"):
         bpm.save_model("scaler", Scaler(1.0), signatures={"predict": {}})
+
+
+def test_runner_of_to_runnable_serves_the_model_as_bentoml_writes_it():
+    """``bentoml.Runner(model.to_runnable(), models=[model])``: the class knows its model."""
+    from bentotui.runner.runner import Runner
+    from bentotui.runner.spec import WorkerSpec
+
+    model = bpm.save_model("scaler", Scaler(3.0), signatures={"__call__": {"batchable": True}})
+    runner = Runner(model.to_runnable(), name="scaler", models=[model])
+    assert runner.runnable_init_params == {"model_tag": str(model.tag)}
+    assert WorkerSpec.for_runner(runner) == WorkerSpec("model", str(model.tag), {})
+    assert runner.run([1, 2]) == [3.0, 6.0]
+    assert model.to_runnable()().model_tag == str(model.tag)  # built as BentoML does: no arguments
+
+
+def test_a_subclass_of_to_runnable_builds_without_arguments():
+    from bentotui.runner.runnable import Runnable
+    from bentotui.runner.runner import Runner
+
+    model = bpm.save_model("scaler", Scaler(3.0), signatures={"__call__": {"batchable": True}})
+    builtin = model.to_runnable()
+
+    class Custom(builtin):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        @Runnable.method(batchable=True)
+        def __call__(self, values):
+            self.calls += 1
+            return super().__call__(values)
+
+    runner = Runner(Custom, name="custom")
+    assert runner.runnable_init_params == {}
+    assert runner.run([1]) == [3.0]

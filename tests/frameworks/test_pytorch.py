@@ -91,3 +91,26 @@ def test_a_module_defined_in_a_script_loads_in_another_process(tmp_path):
 def test_save_refuses_what_is_not_a_module():
     with pytest.raises(InvalidArgument, match="saves torch.nn.Module objects, got function"):
         bpt.save_model("bad", lambda x: x)
+
+
+def test_external_modules_travel_with_the_module(tmp_path):
+    from tests.frameworks.user_modules import run_elsewhere, user_module
+
+    source = """
+        import torch
+
+        class Halve(torch.nn.Module):
+            def forward(self, x):
+                return x / 2
+    """
+    with user_module(tmp_path, "my_layers", source) as layers:
+        model = bpt.save_model("halve", torch.nn.Sequential(layers.Halve()), external_modules=[layers])
+    loaded = run_elsewhere(
+        f"""
+        import torch, bentotui
+        print(bentotui.pytorch.load_model("{model.tag}")(torch.tensor([4.0])).tolist())
+        """,
+        tmp_path,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[2.0]"

@@ -105,7 +105,8 @@ def test_runnable_batches_rows_of_any_container(iris_model, iris_lr, iris_data):
     ("batch", "message"),
     [
         ([[5.1, 3.5], [4.9, 3.0], [6.2, 3.4]], "expected 4 features, got 2"),
-        ([5.1, 3.5, 1.4, 0.2], r"expected a 2-D batch of rows, got an array of shape \[4\]"),
+        ([5.1, 3.5, 1.4, 0.2], r"expected a 2-D batch of rows of 4 features, got shape \[4\]"),
+        (5.1, "expected a batch \\(a list or array of samples\\), got a single float64 value"),
         ([[5.1, 3.5, 1.4, 0.2], [4.9, 3.0]], "rows of the batch have different lengths"),
         ([["a", "b", "c", "d"]], r"predict: .*(string|numeric)"),
         ([[np.nan, 1.0, 1.0, 1.0]], "predict: Input X contains NaN"),
@@ -147,3 +148,52 @@ def test_worker_rebuilds_the_runnable_from_the_model_tag(iris_model, iris_lr, ir
     spec = WorkerSpec.for_runner(iris_model.to_runner())
     assert spec == WorkerSpec("model", str(iris_model.tag), {})
     np.testing.assert_array_equal(spec.build().predict(x[:5]), iris_lr.predict(x[:5]))
+
+
+def _text_pipeline():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts = ["the striker scored", "a late goal", "rates were raised", "shares fell"]
+    return make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, [0, 0, 1, 1])
+
+
+def test_text_pipeline_takes_1d_batches_of_any_container():
+    """BentoML batches along dimension 0 whatever the container: texts are a 1-D batch."""
+    pipe = _text_pipeline()
+    model = bsk.save_model("news", pipe)
+    runner = model.to_runner()
+    runner.init_local()
+    expected = pipe.predict(["a goal", "rates fell"]).tolist()
+    for batch in (["a goal", "rates fell"], np.array(["a goal", "rates fell"]), pd.Series(["a goal", "rates fell"])):
+        assert runner.predict.run(batch).tolist() == expected
+    assert runner.predict.run(["hello"]).shape == (1,)
+    with pytest.raises(BadInput, match="expected a batch"):
+        runner.predict.run("hello")
+
+
+def test_external_modules_travel_with_the_estimator(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from tests.frameworks.user_modules import run_elsewhere, user_module
+
+    x, y = np.arange(8.0).reshape(4, 2), [0, 0, 1, 1]
+    with user_module(tmp_path, "my_features", "def square(x):\n    return x ** 2\n") as features:
+        pipe = make_pipeline(FunctionTransformer(features.square), LogisticRegression()).fit(x, y)
+        with_code = bsk.save_model("shipped", pipe, external_modules=[features])
+        by_name = bsk.save_model("by-name", pipe)
+        with pytest.raises(InvalidArgument, match="external_modules needs serialization='joblib'"):
+            bsk.save_model("skops", pipe, serialization="skops", external_modules=[features])
+    assert with_code.info.options["pickler"] == "cloudpickle"
+    code = """
+        import numpy as np, bentotui
+        print(bentotui.sklearn.load_model("{tag}").predict(np.array([[0.0, 1.0], [6.0, 7.0]])).tolist())
+    """
+    shipped = run_elsewhere(code.format(tag=with_code.tag), tmp_path)
+    assert shipped.returncode == 0, shipped.stderr
+    assert shipped.stdout.strip() == str(pipe.predict(np.array([[0.0, 1.0], [6.0, 7.0]])).tolist())
+    missing = run_elsewhere(code.format(tag=by_name.tag), tmp_path)
+    assert missing.returncode != 0 and "No module named 'my_features'" in missing.stderr

@@ -83,14 +83,18 @@ def test_runner_rejects_bad_arguments():
     class NoMethods(Runnable):
         pass
 
-    with pytest.raises(InvalidArgument, match="no method marked"):
+    with pytest.raises(BuildError, match="no method marked"):
         Runner(NoMethods)
-    with pytest.raises(InvalidArgument, match="Runnable subclass"):
+    with pytest.raises(BuildError, match="Runnable subclass"):
         Runner(object)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgument, match="runner name"):
+    with pytest.raises(BuildError, match="runner name"):
         Runner(Doubler, name="bad name!")
-    with pytest.raises(InvalidArgument, match="max_batch_size"):
+    with pytest.raises(BuildError, match="max_batch_size must be an integer >= 1, got 0"):
         Runner(Doubler, max_batch_size=0)
+    with pytest.raises(BuildError, match="max_latency_ms must be a number > 0, got -1"):
+        Runner(Doubler, max_latency_ms=-1)
+    with pytest.raises(BuildError, match="runner workers must be >= 1"):
+        Runner(Doubler, workers=0)
     with pytest.raises(AttributeError, match="no method 'nope'"):
         Runner(Doubler).nope  # noqa: B018
 
@@ -155,5 +159,103 @@ def test_worker_count_rule(monkeypatch):
     assert worker_count(Runner(Broken), None) == 8  # one per core
     assert worker_count(Runner(Broken, workers=3), None) == 3
     assert worker_count(Runner(Broken, workers=3), 2) == 2  # --runner-workers wins
-    with pytest.raises(InvalidArgument, match="workers must be >= 1"):
-        Runner(Doubler, workers=0)
+
+
+def test_method_configs_set_limits_per_method():
+    runner = Runner(Doubler, max_batch_size=32, method_configs={"predict": {"max_batch_size": 4, "max_latency_ms": 50}})
+    assert (runner.predict.max_batch_size, runner.predict.max_latency_ms) == (4, 50.0)
+    assert (runner.width4.max_batch_size, runner.width4.max_latency_ms) == (32, 10_000.0)
+    assert Runner(Doubler, max_batch_size=None, max_latency_ms=None).max_batch_size == 100  # BentoML's Nones
+    with pytest.raises(BuildError, match="method_configs names no runnable method: nope"):
+        Runner(Doubler, method_configs={"nope": {}})
+    with pytest.raises(BuildError, match=r"method_configs\['predict'\] may set only .* not batchable"):
+        Runner(Doubler, method_configs={"predict": {"batchable": False}})
+    with pytest.raises(BuildError, match="method 'predict': max_batch_size must be an integer >= 1, got 0"):
+        Runner(Doubler, method_configs={"predict": {"max_batch_size": 0}})
+
+
+def test_bentoml_only_arguments_are_accepted():
+    runner = Runner(Doubler, scheduling_strategy=object, embedded=True)
+    assert runner.embedded and runner.scheduling_strategy is object
+
+
+def test_add_method_and_method_options():
+    class Model(Runnable):
+        @Runnable.method(batchable=True, input_spec=list, output_spec=list)
+        def predict(self, x):
+            return x
+
+    def triple(self, x):
+        return [v * 3 for v in x]
+
+    Model.add_method(triple, "triple", batchable=True, batch_dim=(0, 1))
+    Model.add_method(triple, "triple_one")
+    methods = Model.runnable_methods()
+    assert methods["predict"].input_spec is list and methods["predict"].output_spec is list
+    assert (methods["triple"].batchable, methods["triple"].input_dim, methods["triple"].output_dim) == (True, 0, 1)
+    assert not methods["triple_one"].batchable  # one function, two configs
+    assert Runner(Model).triple_one.run([1]) == [3]
+    with pytest.raises(BuildError, match="'two words' is not a Python identifier"):
+        Model.add_method(triple, "two words")
+
+
+@pytest.mark.parametrize("batch_dim", [-1, "0", (0, 1, 2), 1.5, True])
+def test_bad_batch_dim_fails_where_the_class_is_defined(batch_dim):
+    with pytest.raises(BuildError, match="batch_dim must be an axis"):
+
+        class Model(Runnable):
+            @Runnable.method(batchable=True, batch_dim=batch_dim)
+            def predict(self, x):
+                return x
+
+
+def test_init_local_as_in_scripts_and_notebooks():
+    runner = Runner(Doubler)
+    runner.init_local(quiet=True)
+    first = runner.backend
+    runner.init_local()  # a re-run notebook cell rebuilds the runnable
+    assert runner.backend is not first
+    runner.destroy()
+    assert runner._backend is None
+    assert runner.run([4]) == [8]  # the next call builds it again
+
+
+def test_local_batchable_call_checks_batch_sizes():
+    from bentotui.exceptions import BadInput
+
+    runner = Runner(Doubler)
+    with pytest.raises(BadInput, match=r"different lengths: \[1, 2\]"):
+        runner.predict.run([1], [1, 2])
+
+
+async def test_local_async_run_keeps_the_event_loop_free():
+    """A synchronous method runs in a thread: other coroutines go on while it computes."""
+    import asyncio
+    import threading
+
+    class Slow(Runnable):
+        @Runnable.method
+        def work(self):
+            import time
+
+            time.sleep(0.3)
+            return threading.get_ident()
+
+        @Runnable.method
+        async def native(self):
+            return threading.get_ident()
+
+    runner = Runner(Slow)
+    ticks = 0
+
+    async def tick():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    worker_thread = await runner.work.async_run()
+    ticker.cancel()
+    assert ticks >= 10 and worker_thread != threading.get_ident()
+    assert await runner.native.async_run() == threading.get_ident()  # coroutines stay on the loop

@@ -321,3 +321,69 @@ def test_explicit_version_is_kept_and_must_be_free() -> None:
     with pytest.raises(InvalidArgument, match="reserved"):
         with store.create("svc", version="latest"):
             pass
+
+
+def test_bentoml_create_yields_a_model_to_write_into() -> None:
+    """``with bentoml.models.create(name) as model`` (no module, BentoML's defaults)."""
+    from bentotui import models
+
+    with models.create("lookup", labels={"team": "nlp"}, metadata={"rows": 2}) as model:
+        model.path_of("table.json").write_text('{"a": 1}')
+        with pytest.raises(AttributeError, match="'tag' of model 'lookup' is known once its with block"):
+            model.tag  # noqa: B018
+    assert model.tag.name == "lookup" and model.path == model.model.path
+    assert model.path_of("table.json").read_text() == '{"a": 1}'
+    stored = models.get("lookup")
+    assert stored == model.model and stored.info.labels == {"team": "nlp"} and stored.info.metadata == {"rows": 2}
+    assert (stored.info.module, stored.info.framework, stored.info.signatures) == ("", "", {})
+    assert yaml.safe_load((stored.path / "model.yaml").read_text())["api_version"] == "v1"
+    for use in (stored.load_model, stored.to_runner, stored.to_runnable):
+        with pytest.raises(InvalidArgument, match="no framework module.*read its files from model.path"):
+            use()
+
+
+def test_create_takes_a_version_and_a_context() -> None:
+    from bentotui import models
+
+    with models.create("iris:v1", context=models.ModelContext("torch", {"torch": "2.3.1"}), api_version="v2") as m:
+        (m.path / "w.bin").write_bytes(b"w")
+    assert str(m.tag) == "iris:v1"
+    assert (m.info.framework, m.info.framework_version) == ("torch", "2.3.1")
+    assert yaml.safe_load((m.path / "model.yaml").read_text())["api_version"] == "v2"
+    with pytest.raises(InvalidArgument, match="api_version must be a string"):
+        with models.create("iris", api_version=2):  # type: ignore[arg-type]
+            pass
+
+
+def test_external_modules_pickle_custom_objects_by_value(tmp_path: Path) -> None:
+    import cloudpickle
+
+    from bentotui import models
+    from tests.frameworks.user_modules import run_elsewhere, user_module
+
+    with user_module(tmp_path, "my_prep", "def clean(text):\n    return text.strip().lower()\n") as prep:
+        with models.create("prep", custom_objects={"clean": prep.clean}, external_modules=[prep]) as m:
+            (m.path / "w.bin").write_bytes(b"w")
+        assert "my_prep" not in cloudpickle.list_registry_pickle_by_value()  # registered for the block only
+        with pytest.raises(InvalidArgument, match="external_modules must be imported modules"):
+            with models.create("bad", external_modules=["my_prep"]):  # type: ignore[list-item]
+                pass
+        ghost = types.ModuleType("not_imported_anywhere")
+        with pytest.raises(InvalidArgument, match="external module 'not_imported_anywhere'"):
+            with models.create("bad", external_modules=[ghost]):
+                pass
+    assert [m.tag.name for m in models.list()] == ["prep"]
+    loaded = run_elsewhere(
+        f"""
+        import bentotui
+        print(bentotui.models.get("{m.tag}").custom_objects["clean"]("  Hello "))
+        """,
+        tmp_path,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "hello"
+
+
+def test_to_runnable_is_the_framework_class_built_once(save, fake_framework) -> None:
+    model = save("iris", module="bentotui.fake")
+    assert model.to_runnable() is _Doubler and model.to_runnable() is model.to_runnable()
