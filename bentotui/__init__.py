@@ -38,6 +38,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "BentoService": ("bentotui.service.legacy", "BentoService"),
     "artifacts": ("bentotui.service.legacy", "artifacts"),
     "env": ("bentotui.service.legacy", "env"),
+    "web_static_content": ("bentotui.service.legacy", "web_static_content"),
+    "load": ("bentotui.service.bundle", "load"),
     "api": ("bentotui.service.decorators", "api"),
     "service": ("bentotui.service.classes", "service"),
     "depends": ("bentotui.service.classes", "depends"),

@@ -10,6 +10,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
+from bentotui.exceptions import BuildError
 from bentotui.store.bentos import MANIFEST, Bento, BentoInfo, BentoStore
 from bentotui.store.item_store import Progress
 from bentotui.store.tags import Tag
@@ -57,7 +58,7 @@ def import_bento(path: str | Path, *, force: bool = False, progress: Progress | 
 
 
 def build(
-    service: str,
+    service: str | object,
     *,
     name: str | None = None,
     labels: dict[str, str] | None = None,
@@ -72,9 +73,23 @@ def build(
 ) -> Bento:
     """Build a bento from arguments, as ``bentoml.bentos.build``: the arguments are the keys of a
     ``bentofile.yaml`` (checked the same way) and ``build_ctx`` (default: the working folder) is
-    the source root.  A ``bentofile.yaml`` there is not read, as in BentoML."""
+    the source root.  A ``bentofile.yaml`` there is not read, as in BentoML.
+
+    In a notebook, ``service`` may also be the Service (or 1.2 class) typed into its cells, or
+    ``"__main__:svc"``: the cells that define it are written to a temporary build folder.
+    """
     from bentotui.bento.bentofile import parse_config
     from bentotui.bento.build import build as build_config
+    from bentotui.service.source import is_notebook_service, notebook_build_folder
+
+    if is_notebook_service(service):
+        with notebook_build_folder(service) as (ref, folder):
+            return build(
+                ref, name=name, labels=labels, description=description, include=include, exclude=exclude,
+                docker=docker, python=python, models=models, version=version, build_ctx=folder,
+            )
+    if not isinstance(service, str):
+        raise BuildError(f"bentos.build takes the service as 'file.py:svc' or 'module:svc', not {service!r}")
 
     given = {
         "service": service, "name": name, "labels": labels, "description": description,

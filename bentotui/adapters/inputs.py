@@ -24,18 +24,22 @@ class _AnyOrientFrame(PandasDataFrame):
     """0.x's DataframeInput guessed the JSON layout instead of fixing one orient.
 
     A JSON array of objects is records, an array of arrays is rows of values (what 0.x clients
-    usually sent: ``[[5.1, 3.5, 1.4, 0.2]]``), an object with ``data`` is split, any other object
-    is columns.  Everything else (CSV, column checks, dtypes, errors) is PandasDataFrame's.
+    usually sent: ``[[5.1, 3.5, 1.4, 0.2]]``), an array of plain values is one column (0.x's
+    ``bentoml run Svc:latest predict --input '["the acting was a bit lacking."]'``), an object
+    with ``data`` is split, any other object is columns.  Everything else (CSV, column checks,
+    dtypes, errors) is PandasDataFrame's.
     """
 
     def _from_json(self, obj: Any) -> Any:
-        if isinstance(obj, list):
+        if isinstance(obj, list) and obj and not any(isinstance(row, (list, dict)) for row in obj):
+            obj, orient = [[value] for value in obj], "values"
+        elif isinstance(obj, list):
             orient = "values" if obj and all(isinstance(row, list) for row in obj) else "records"
         elif isinstance(obj, dict):
             orient = "split" if "data" in obj else "columns"
         else:
             raise BadInput("expected a table: a JSON array of rows or an object of columns")
-        return PandasDataFrame(orient, self.columns, self.dtype)._from_json(obj)
+        return PandasDataFrame(orient)._from_json(obj)  # only the layout; from_http checks columns and dtypes
 
 
 class DataframeInput(BaseInputAdapter):
@@ -44,10 +48,9 @@ class DataframeInput(BaseInputAdapter):
     BATCH_BY_ROWS = True
 
     def __init__(self, columns: list[str] | None = None, dtype: Any = None, orient: str | None = None) -> None:
-        frame = _AnyOrientFrame(columns=columns, dtype=dtype) if orient is None else PandasDataFrame(
-            orient, columns, dtype
-        )
-        super().__init__(frame)
+        # a dtype the values cannot take is a 400 naming the column (0.x's bool dtype: pandas infers)
+        options = {"columns": columns, "dtype": dtype, "enforce_dtype": dtype is not None and not isinstance(dtype, bool)}
+        super().__init__(_AnyOrientFrame(**options) if orient is None else PandasDataFrame(orient, **options))
 
 
 class JsonInput(BaseInputAdapter):

@@ -24,7 +24,10 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def model_extras(module: str, options: Mapping[str, Any]) -> tuple[str, ...]:
-    """The bentotui extras needed to load one model (``model.yaml`` module and options)."""
+    """The bentotui extras needed to load one model (``model.yaml`` module and options); none for a
+    ``models.create()`` model without a framework module, whose files its own runnable reads."""
+    if not module:
+        return ()
     extras = framework(module).pip_extras
     if options.get("serialization") == "skops":
         extras += ("safe",)  # skops loads without unpickling; it is an optional dependency

@@ -16,6 +16,7 @@ GROUPS: list[tuple[str, str, str | None]] = [
     ("demo", "app", None),
     ("config", "app", "config"),
     ("serve", "app", None),
+    ("run", "app", None),
     ("runs", "app", "runs"),
     ("bentos", "app", "bentos"),
     ("bentos", "top_app", None),

@@ -32,7 +32,13 @@ from bentotui.monitoring.context import request_id as current_request_id
 from bentotui.server.access_log import AccessLog
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
-from bentotui.server.mounts import install_middlewares, install_mounts, mount_prefix, mount_prefixes
+from bentotui.server.mounts import (
+    DOCS_UNDER_ROOT_MOUNT,
+    install_middlewares,
+    install_mounts,
+    mount_prefix,
+    mount_prefixes,
+)
 from bentotui.server.options import DEFAULT_MAX_BODY
 from bentotui.service.context import respond_in_request
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
@@ -289,9 +295,12 @@ def create_app(
 
         return document("/schema.json", service_schema)
 
-    @app.get("/")
     async def swagger_ui() -> Response:
         return await send_from_directory(STATIC_DIR, "index.html")
+
+    # at "/", unless an app is mounted there (0.x's web UI), which then leaves Swagger UI /docs
+    root_mounted = any(path == "/" for _, path, _ in service.mount_apps)
+    app.get(DOCS_UNDER_ROOT_MOUNT if root_mounted else "/")(swagger_ui)
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:

@@ -92,6 +92,10 @@ class _Lifespan:
         await self.task
 
 
+#: where Swagger UI is served when an app is mounted at "/" (0.x served its UI at /docs too)
+DOCS_UNDER_ROOT_MOUNT = "/docs"
+
+
 class MountedApps:
     """ASGI: requests under a mount prefix go to the mounted app, everything else to ``inner``."""
 
@@ -105,7 +109,9 @@ class MountedApps:
         prefix = mount_prefix(path, self.prefixes)
         if prefix is not None:
             return prefix
-        if self.has_root and path not in INFRA_ROUTES and not _is_static(path):
+        # a root mount (0.x's @web_static_content) also takes "/"; Swagger UI moves to /docs
+        if self.has_root and path != DOCS_UNDER_ROOT_MOUNT and (path == "/" or path not in INFRA_ROUTES) \
+                and not _is_static(path):
             return "/"
         return None
 

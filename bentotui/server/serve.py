@@ -173,6 +173,7 @@ def _outside_python(runner: Runner) -> str | None:
     missing = sorted({
         package
         for model in runner.models
+        if model.info.module  # models.create() without a framework: files the runnable reads itself
         for package in framework(model.info.module).import_packages
         if importlib.util.find_spec(package) is None
     })

@@ -15,6 +15,7 @@ request back its own rows, exactly as for 1.x runners.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from bentotui.runner.spec import import_ref
 from bentotui.service.artifacts import BaseArtifact
 from bentotui.service.decorators import APIConfig, api_methods
 from bentotui.service.hosting import instance_runnable
-from bentotui.service.source import infer_pip_packages, merge_packages, service_sources
+from bentotui.service.source import infer_pip_packages, merge_packages, service_sources, write_sources
 from bentotui.store.tags import validate_part
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ _S = TypeVar("_S", bound="BentoService")
 
 GENERATED_MODULE = "_bentotui_service"
 DEFAULT_PORT = 5000  # what BentoML 0.x served on; the bento builder reads ``svc.default_port``
+#: the bento's ``src/`` folder holding a copy of the ``@web_static_content`` folder
+WEB_STATIC_DIR = "web_static_content"
 
 
 class _Env:
@@ -68,14 +71,31 @@ def artifacts(specs: list[BaseArtifact]) -> Callable[[type[_S]], type[_S]]:
 
 
 def env(
-    infer_pip_packages: bool = False, pip_packages: list[str] | None = None
+    infer_pip_packages: bool = False,
+    pip_packages: list[str] | None = None,
+    *,
+    auto_pip_dependencies: bool = False,
+    pip_dependencies: list[str] | None = None,
 ) -> Callable[[type[_S]], type[_S]]:
-    """Class decorator recording the Python packages the bento needs."""
-    environment = _Env(infer_pip_packages, pip_packages)
+    """Class decorator recording the Python packages the bento needs (``auto_pip_dependencies``
+    and ``pip_dependencies`` are the older 0.x spellings that gallery notebooks still use)."""
+    environment = _Env(infer_pip_packages or auto_pip_dependencies, [*(pip_packages or []), *(pip_dependencies or [])])
 
     def decorate(cls: type[_S]) -> type[_S]:
         _require_bentoservice(cls, "@bentotui.env")
         cls._env = environment
+        return cls
+
+    return decorate
+
+
+def web_static_content(path: str) -> Callable[[type[_S]], type[_S]]:
+    """Class decorator: the folder (relative to where ``save()`` runs, as in 0.x) of a web UI that
+    the bento carries and its server serves at ``/`` (``index.html``) and below."""
+
+    def decorate(cls: type[_S]) -> type[_S]:
+        _require_bentoservice(cls, "@bentotui.web_static_content")
+        cls._web_static_content = str(path)
         return cls
 
     return decorate
@@ -124,6 +144,7 @@ class BentoService:
 
     _artifact_specs: dict[str, BaseArtifact] = {}
     _env: _Env = _Env()
+    _web_static_content: str | None = None
 
     def __init__(self) -> None:
         self.artifacts = ArtifactCollection(type(self).__name__, type(self)._artifact_specs)
@@ -156,8 +177,9 @@ class BentoService:
             raise BuildError(
                 f"cannot save {cls.__name__}: artifact(s) {', '.join(missing)} not packed; call pack() first"
             )
-        # refuse a class without (or with wrongly styled) APIs before storing anything
+        # refuse a class without (or with wrongly styled) APIs, or a missing UI, before storing anything
         api_methods(cls, "legacy")
+        static = _static_folder(cls)
         module_name, sources = service_sources(cls)
         packages = cls._env.pip_packages
         if cls._env.infer_pip_packages:
@@ -178,18 +200,19 @@ class BentoService:
 
         with tempfile.TemporaryDirectory(prefix="bentotui-save-") as tmp:
             root = Path(tmp)
-            for rel, text in sources.items():
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                (root / rel).write_text(text, encoding="utf-8")
+            write_sources(root, sources)
+            if static is not None:
+                shutil.copytree(static, root / WEB_STATIC_DIR)
             (root / f"{GENERATED_MODULE}.py").write_text(
-                _generated_module(f"{module_name}:{cls.__qualname__}", model_tags), encoding="utf-8"
+                _generated_module(f"{module_name}:{cls.__qualname__}", model_tags, static is not None),
+                encoding="utf-8",
             )
             bento = build_bento(
                 f"{GENERATED_MODULE}:svc",
                 name=name,
                 version=version,
                 labels=labels or {},
-                include=["**/*.py"],
+                include=["**/*.py", f"{WEB_STATIC_DIR}/*"],
                 exclude=[],
                 python_packages=packages,
                 models=list(model_tags.values()),
@@ -198,11 +221,24 @@ class BentoService:
         return str(bento.path)
 
 
-def _generated_module(class_ref: str, model_tags: dict[str, str]) -> str:
+def _static_folder(cls: type[BentoService]) -> Path | None:
+    if cls._web_static_content is None:
+        return None
+    folder = Path.cwd() / cls._web_static_content
+    if not (folder / "index.html").is_file():
+        raise BuildError(
+            f"@web_static_content({cls._web_static_content!r}) of {cls.__name__}: no index.html in {folder}"
+        )
+    return folder
+
+
+def _generated_module(class_ref: str, model_tags: dict[str, str], has_static: bool) -> str:
+    static = f", static_dir=os.path.join(os.path.dirname(__file__), {WEB_STATIC_DIR!r})" if has_static else ""
     return (
         f'"""Generated by bentotui BentoService.save(): serves {class_ref}."""\n\n'
-        "from bentotui.service.legacy import load_saved\n\n"
-        f"svc = load_saved({class_ref!r}, {model_tags!r})\n"
+        + ("import os\n\n" if has_static else "")
+        + "from bentotui.service.legacy import load_saved\n\n"
+        + f"svc = load_saved({class_ref!r}, {model_tags!r}{static})\n"
     )
 
 
@@ -231,8 +267,9 @@ def build_runnable(class_ref: str, model_tags: dict[str, str]) -> Any:
     return legacy_runnable(import_ref(class_ref), class_ref, model_tags)()
 
 
-def load_saved(class_ref: str, model_tags: dict[str, str]) -> Service:
-    """The 1.x :class:`~bentotui.service.Service` of a saved 0.x service (called by the bento's generated module)."""
+def load_saved(class_ref: str, model_tags: dict[str, str], static_dir: str | None = None) -> Service:
+    """The 1.x :class:`~bentotui.service.Service` of a saved 0.x service (called by the bento's
+    generated module); ``static_dir``: the ``@web_static_content`` files the bento carries."""
     from bentotui.runner.runner import Runner
     from bentotui.runner.spec import WorkerSpec
     from bentotui.service.service import Service
@@ -249,6 +286,10 @@ def load_saved(class_ref: str, model_tags: dict[str, str]) -> Service:
     svc.default_port = DEFAULT_PORT
     for api_name, (attr, config) in api_methods(cls, "legacy").items():
         _add_api(svc, api_name, getattr(runner, attr), config)
+    if static_dir is not None:
+        from bentotui.service.static import static_files_app
+
+        svc.mount_wsgi_app(static_files_app(Path(static_dir)), path="/", name="web_static_content")
     return svc
 
 

@@ -308,8 +308,8 @@ def _input_model(model_name: str, params: list[inspect.Parameter], hints: dict[s
 def output_descriptor(annotation: Any) -> IODescriptor:
     """``-> str`` answers text/plain, ``-> PIL.Image.Image`` an image and ``-> Path`` the file, as
     in BentoML 1.2, with the media type ``ContentType`` names; every other result is JSON (arrays,
-    tensors and DataFrames as lists)."""
-    from bentotui.io import JSON, File, Image, Text
+    tensors and DataFrames as lists, described as tensor/dataframe in /schema.json)."""
+    from bentotui.io import JSON, File, Image, NumpyNdarray, PandasDataFrame, Text
 
     base, metadata = _split(annotation)
     content_type = _take(metadata, ContentType, "return annotation")
@@ -324,6 +324,12 @@ def output_descriptor(annotation: Any) -> IODescriptor:
             raise BuildError(f"return annotation: {exc}") from None
     if kind == "path":
         return File(mime_type=media_type)
+    # the same JSON bytes, but /schema.json then says tensor/dataframe, so BentoML's clients
+    # hand back an ndarray/DataFrame as they do against BentoML
+    if _qualified(base) == "numpy.ndarray":
+        return NumpyNdarray()
+    if _qualified(base) in _FRAMES:
+        return PandasDataFrame()
     return JSON()
 
 

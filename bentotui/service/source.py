@@ -8,18 +8,24 @@ worker) re-run the training and call ``save()`` again, so for ``__main__`` we ke
 script's *definitions* -- imports, functions, classes and constant assignments -- and drop every
 other statement (training, ``pack``, ``save``, prints).  The result is written under the script's
 own name, which becomes the module name recorded in the bento.  A class defined in an importable
-module is copied as is (the whole top-level package when it is one).
+module is copied as is (the whole top-level package when it is one), and one typed into a notebook
+cell is rebuilt from the cells it needs (:mod:`bentotui.service.notebook`).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.metadata
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bentotui.exceptions import BuildError
+from bentotui.service.notebook import global_name, notebook_sources
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -62,10 +68,12 @@ def service_sources(cls: type) -> tuple[str, dict[str, str]]:
     module_name = cls.__module__
     module = sys.modules.get(module_name)
     file = getattr(module, "__file__", None)
+    if not file and module_name == "__main__":
+        return notebook_sources(global_name(cls))
     if not file:
         raise BuildError(
-            f"{cls.__name__} is defined in {module_name!r}, which has no source file (an interactive "
-            "session or notebook); put the class in a .py file and import or run it from there"
+            f"{cls.__name__} is defined in {module_name!r}, which has no source file; "
+            "put the class in a .py file and import it from there"
         )
     path = Path(file)
     if module_name == "__main__":
@@ -82,6 +90,33 @@ def service_sources(cls: type) -> tuple[str, dict[str, str]]:
         if "__pycache__" not in f.parts
     }
     return module_name, files
+
+
+def write_sources(root: Path, sources: dict[str, str]) -> None:
+    """Write ``{relative path: text}`` under ``root`` (a build folder a bento's ``src/`` is copied from)."""
+    for rel, text in sources.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+def is_notebook_service(service: Any) -> bool:
+    """True for what :func:`notebook_build_folder` builds: a service object (not a ``file:attr``
+    string) or ``"__main__:attr"``, in a session whose ``__main__`` has no source file."""
+    main_has_file = bool(getattr(sys.modules.get("__main__"), "__file__", None))
+    named_main = isinstance(service, str) and service.startswith("__main__:")
+    return not main_has_file and (named_main or not isinstance(service, str))
+
+
+@contextlib.contextmanager
+def notebook_build_folder(service: Any) -> Iterator[tuple[str, Path]]:
+    """``(service reference, build folder)`` for a 1.x ``Service`` or 1.2 ``@service`` class typed
+    into this notebook (the object, or ``"__main__:svc"``): a temporary folder holding the module
+    extracted from the cells, which a bento build imports and copies like a project folder."""
+    name = service.partition(":")[2] if isinstance(service, str) else global_name(service)
+    module_name, sources = notebook_sources(name)
+    with tempfile.TemporaryDirectory(prefix="bentotui-notebook-") as tmp:
+        write_sources(Path(tmp), sources)
+        yield f"{module_name}:{name}", Path(tmp)
 
 
 def imported_top_names(sources: dict[str, str]) -> set[str]:

@@ -52,7 +52,7 @@ SERVICE = textwrap.dedent("""
         def find(self, words):
             return [self.table.get(w, -1) for w in words]
 
-    lookup = bentoml.Runner(LookupRunnable, name="lookup", max_latency_ms=60_000)
+    lookup = bentoml.Runner(LookupRunnable, name="lookup", models=[bentoml.models.get("lookup:latest")], max_latency_ms=60_000)
     texts = bentoml.models.get("texts:latest").to_runner(max_latency_ms=60_000)
     doubler_model = bentoml.models.get("doubler:latest")
     doubler = bentoml.Runner(doubler_model.to_runnable(), name="doubler", models=[doubler_model],

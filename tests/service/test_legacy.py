@@ -330,3 +330,43 @@ def test_service_sources_copies_the_whole_package(tmp_path, monkeypatch):
     assert set(files) == {"irispkg/__init__.py", "irispkg/helpers.py", "irispkg/sub/__init__.py", "irispkg/sub/svc.py"}
     for name in ("irispkg", "irispkg.sub", "irispkg.sub.svc"):
         monkeypatch.delitem(sys.modules, name)
+
+
+async def test_dataframe_input_reads_an_array_of_plain_values_as_one_column():
+    frame = DataframeInput().descriptor
+    texts = await frame.from_http(HTTPRequest(b'["the acting was a bit lacking.", "great"]', "application/json"))
+    assert texts.shape == (2, 1) and texts.iloc[:, 0].tolist() == ["the acting was a bit lacking.", "great"]
+    numbers = await DataframeInput(columns=["x"]).descriptor.from_http(HTTPRequest(b"[1, 2, 3]", "application/json"))
+    assert numbers["x"].tolist() == [1, 2, 3]
+    with pytest.raises(BadInput, match="orient 'records' expects a JSON array of rows"):
+        await frame.from_http(HTTPRequest(b'[{"a": 1}, "loose"]', "application/json"))
+
+
+def test_env_takes_the_older_0x_spellings():
+    @bentotui.env(auto_pip_dependencies=True, pip_dependencies=["tabulate"])
+    class Old(bentotui.BentoService):
+        pass
+
+    assert Old._env.infer_pip_packages and Old._env.pip_packages == ["tabulate"]
+
+
+def test_0x_artifact_import_paths_and_checks():
+    from bentotui.service.artifacts import BentoServiceArtifact
+    from bentotui.service.artifacts.common import JSONArtifact, TextFileArtifact
+    from bentotui.service.artifacts.common import PickleArtifact as FromCommon
+    from bentotui.service.artifacts.pickle import PickleArtifact as FromPickle
+
+    assert FromCommon is FromPickle is PickleArtifact and issubclass(JSONArtifact, BentoServiceArtifact)
+    JSONArtifact("labels").check({"0": "setosa"})
+    with pytest.raises(InvalidArgument, match="'labels' expects a JSON-serializable value"):
+        JSONArtifact("labels").check({"x": object()})
+    TextFileArtifact("vocab").check("a b c")
+    with pytest.raises(InvalidArgument, match="'vocab' expects a str, got bytes"):
+        TextFileArtifact("vocab").check(b"a b c")
+
+
+def test_web_static_content_needs_a_bentoservice():
+    from bentotui.service.legacy import web_static_content
+
+    with pytest.raises(BuildError, match="@bentotui.web_static_content decorates a bentotui.BentoService"):
+        web_static_content("./static")(dict)

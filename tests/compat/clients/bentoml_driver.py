@@ -21,9 +21,10 @@ ROWS: list[list[float]] = []  # set by main() from the command line
 def check_class_service(url: str, expected: list[int]) -> None:
     with bentoml.SyncHTTPClient(url) as client:
         assert client.is_ready()
-        # a 1.2 method's -> np.ndarray result comes back as JSON lists (docs/compat.md)
-        assert np.asarray(client.classify(input=np.array(ROWS))).tolist() == expected
-        assert np.asarray(client.classify(np.array(ROWS))).tolist() == expected  # positionally
+        # a 1.2 method's -> np.ndarray result comes back as an ndarray, as from BentoML
+        result = client.classify(input=np.array(ROWS))
+        assert isinstance(result, np.ndarray) and result.tolist() == expected, result
+        assert client.classify(np.array(ROWS)).tolist() == expected  # positionally
         flower = {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3}
         assert client.describe(flower=flower, note="x") == {"class": expected[1], "note": "x"}
         assert client.greet(name="bento") == "hello bento"
@@ -36,7 +37,8 @@ def check_class_service(url: str, expected: list[int]) -> None:
 
     async def run_async() -> None:
         async with bentoml.AsyncHTTPClient(url) as client:
-            assert np.asarray(await client.classify(input=np.array(ROWS))).tolist() == expected
+            result = await client.classify(input=np.array(ROWS))
+            assert isinstance(result, np.ndarray) and result.tolist() == expected, result
             assert await client.greet(name="async") == "hello async"
 
     asyncio.run(run_async())

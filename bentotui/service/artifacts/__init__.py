@@ -5,6 +5,8 @@ framework module's ``save_model`` so it becomes an ordinary, versioned store mod
 exported and served like any other), and the runner worker loads it back with
 ``Model.load_model()``.  An artifact class only knows which framework module saves it and how to
 check an object before it is packed, so a wrong object fails at ``pack`` rather than at serve time.
+0.x's import paths are kept: ``bentoml.service.artifacts.BentoServiceArtifact`` (the base class),
+``bentoml.service.artifacts.common`` and ``.pickle`` (``PickleArtifact`` and its text/JSON kin).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class BaseArtifact:
     def load(model: Any) -> Any:
         """The object the service's methods see as ``self.artifacts.<name>``."""
         return model.load_model()
+
+
+#: 0.x's name of the base class (``from bentoml.service.artifacts import BentoServiceArtifact``)
+BentoServiceArtifact = BaseArtifact
 
 
 class SklearnModelArtifact(BaseArtifact):
