@@ -303,7 +303,7 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
             return await call(dict(value), ctx)
 
     handler.__name__ = api_name
-    svc.add_api(
+    spec = svc.add_api(
         handler,
         input=descriptor,
         output=output_descriptor(hints.get("return")),
@@ -311,6 +311,7 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         name=api_name,
         doc=config.doc,
     )
+    spec.batchable = config.batchable
 
 
 def _detached(result: Any, kwargs: dict[str, Any], files: dict[str, str]) -> Any:

@@ -75,8 +75,8 @@ def service_schema(service: Service) -> dict[str, Any]:
 def route_schema(api: APISpec) -> dict[str, Any]:
     """One API's route entry: ``name``, ``route``, ``batchable``, ``input``, ``output``, ``is_task``.
 
-    ``batchable`` is False: the API itself takes one request (its runner batches across
-    requests, which a client need not know).
+    ``batchable`` is True for a 1.2 ``@api(batchable=True)`` method, whose body is a batch; a 1.x or
+    0.x API takes one request (its runner batches across requests, which a client need not know).
     """
     if takes_keywords(api.input):
         input_schema = value_schema(api.input)
@@ -85,7 +85,7 @@ def route_schema(api: APISpec) -> dict[str, Any]:
     route: dict[str, Any] = {
         "name": api.name,
         "route": api.route,
-        "batchable": False,
+        "batchable": api.batchable,
         "input": input_schema,
         "output": value_schema(api.output),
         "is_task": False,
@@ -106,7 +106,10 @@ def _permissive_route(api: APISpec) -> dict[str, Any]:
             "properties": {name: {} for name in fields},
             "required": [name for name, field in fields.items() if field.is_required()],
         }
-    return {"name": api.name, "route": api.route, "batchable": False, "input": input_schema, "output": {}, "is_task": False}
+    return {
+        "name": api.name, "route": api.route, "batchable": api.batchable, "input": input_schema, "output": {},
+        "is_task": False,
+    }
 
 
 def takes_keywords(descriptor: IODescriptor) -> bool:

@@ -51,6 +51,8 @@ class APISpec:
     #: under ``context_param``), as BentoML 1.x calls multi-input APIs
     multi_input: bool = False
     context_param: str | None = None
+    #: a 1.2 ``@api(batchable=True)`` method: the request body is a batch (``/schema.json`` says so)
+    batchable: bool = False
 
     async def call(self, value: Any) -> Any:
         """Run the API function on a decoded input; sync functions go to a thread so the event

@@ -70,17 +70,17 @@ def test_image_descriptor(sink):
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "ctype"),
+    ("path", "body", "ctype", "status"),
     [
-        ("/add", b"{not json", "application/json"),
-        ("/frame", b'{"a": 1}', "application/json"),
-        ("/double", b'"text"', "application/json"),
-        ("/frame", b"x", "application/xml"),
+        ("/add", b"{not json", "application/json", 400),
+        ("/frame", b'{"a": 1}', "application/json", 400),
+        ("/double", b'"text"', "application/json", 400),
+        ("/frame", b"x", "application/xml", 415),  # a media type the descriptor does not read
     ],
 )
-def test_bad_input_is_400_json(sink, path, body, ctype):
+def test_bad_input_is_4xx_json(sink, path, body, ctype, status):
     r = post(sink, path, body, ctype)
-    assert r.status_code == 400
+    assert r.status_code == status
     data = r.json()
     assert set(data) >= {"error", "detail", "request_id"}
     assert data["request_id"] == r.headers["x-request-id"]

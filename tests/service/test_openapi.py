@@ -245,6 +245,8 @@ def test_service_schema_of_class_methods_takes_keywords():
     assert greet["properties"]["person"]["properties"]["home"]["properties"] == {"city": {"title": "City", "type": "string"}}
     assert "$defs" not in json.dumps(greet) and greet["properties"]["times"]["default"] == 1
     assert routes["greet"]["output"] == {"type": "string"}
+    assert routes["predict"]["output"] == {"type": "tensor", "format": "numpy-array"}  # -> np.ndarray
+    assert routes["predict"]["batchable"] is True and routes["greet"]["batchable"] is False
 
 
 def test_undescribable_api_gets_permissive_schemas_and_one_warning(caplog):
