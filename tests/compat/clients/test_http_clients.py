@@ -37,8 +37,9 @@ def test_http_server_gives_a_bentoml_style_client(services, iris_model, iris_lr)
     with server.start() as client:
         assert server.port > 0 and runs.find_run(server.run_id) is not None  # in the TUI's registry
         assert server.get_client() is client and client.is_ready()
-        assert client.classify(input=np.array(ROWS)) == expected
-        assert client.classify(np.array(ROWS)) == expected
+        result = client.classify(input=np.array(ROWS))  # -> np.ndarray: an ndarray, as from BentoML
+        assert isinstance(result, np.ndarray) and result.tolist() == expected
+        assert client.classify(np.array(ROWS)).tolist() == expected
         assert client.describe(flower=FLOWER, note="n") == {"class": expected[1], "note": "n"}
         assert client.greet("bento") == "hello bento"
         with pytest.raises(ClientError) as bad:
