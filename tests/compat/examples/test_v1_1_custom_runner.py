@@ -9,7 +9,6 @@ import pytest
 from tests.compat.examples._support import client, project
 
 
-@pytest.mark.xfail(reason="bentoml.metrics (custom Prometheus metrics)", strict=False)
 def test_nltk_custom_runnable_with_metrics(tmp_path):
     proj = project("v1_1/nltk_pretrained_model", tmp_path)
     with proj.serve("service.py:svc") as srv, client(srv) as http:

@@ -29,7 +29,6 @@ def test_inference_context(tmp_path):
         assert "Traceback" not in srv.log_text()  # the shutdown hook found its state
 
 
-@pytest.mark.xfail(reason="bentoml.io.Multipart", strict=False)
 def test_multipart(tmp_path):
     proj = project("v1_1/docs_multipart", tmp_path)
     proj.python("train.py")

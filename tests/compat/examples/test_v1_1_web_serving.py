@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.compat.examples._support import client, iris_svc, project
 
 FEATURES = ["sepal_len", "sepal_width", "petal_len", "petal_width"]
@@ -15,7 +13,6 @@ def _features(row):
     return dict(zip(FEATURES, row, strict=True))
 
 
-@pytest.mark.xfail(reason="Service.mount_asgi_app (ASGI mounts)", strict=False)
 def test_fastapi_example(tmp_path):
     proj = project("v1_1/fastapi_example", tmp_path)
     proj.python("train.py")
@@ -48,7 +45,6 @@ def test_fastapi_example(tmp_path):
         assert "/predict_bentoml" in http.get("/docs.json").json()["paths"]
 
 
-@pytest.mark.xfail(reason="Service.mount_wsgi_app (WSGI mounts)", strict=False)
 def test_flask_example(tmp_path):
     proj = project("v1_1/flask_example", tmp_path)
     proj.python("train.py")

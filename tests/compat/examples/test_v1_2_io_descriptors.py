@@ -14,10 +14,6 @@ import pytest
 from tests.compat.examples._support import client, project
 
 pytestmark = pytest.mark.slow
-VALIDATORS = (
-    "bentoml.Context (annotates two services, evaluated when service.py is imported); "
-    "bentoml.validators (DType, DataframeSchema, ContentType)"
-)
 
 
 @contextlib.contextmanager
@@ -38,7 +34,6 @@ def _image(fmt: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.xfail(reason=VALIDATORS, strict=False)
 def test_transpose_tensor(tmp_path):
     with serving(tmp_path, "TransposeTensor") as http:
         r = http.post(
@@ -52,7 +47,6 @@ def test_transpose_tensor(tmp_path):
         assert http.post("/transpose", json={"tensor": [["a", "b"]]}).status_code == 400
 
 
-@pytest.mark.xfail(reason=VALIDATORS, strict=False)
 def test_addition_and_count_rows(tmp_path):
     with serving(tmp_path / "add", "AdditionService") as http:
         r = http.post("/add", json={"num1": 1.5, "num2": 2.25})
@@ -66,7 +60,6 @@ def test_addition_and_count_rows(tmp_path):
         assert r.json() == 3
 
 
-@pytest.mark.xfail(reason=VALIDATORS, strict=False)
 def test_image_resize(tmp_path):
     from PIL import Image
 
@@ -88,7 +81,6 @@ def test_image_resize(tmp_path):
         assert Image.open(io.BytesIO(r.content)).size == (20, 10)
 
 
-@pytest.mark.xfail(reason=VALIDATORS, strict=False)
 def test_append_string_to_file(tmp_path):
     with serving(tmp_path, "AppendStringToFile") as http:
         files = {"txt_file": ("notes.txt", b"first line\n", "text/plain")}

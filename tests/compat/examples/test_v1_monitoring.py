@@ -10,7 +10,6 @@ import pytest
 from tests.compat.examples._support import client, project
 
 
-@pytest.mark.xfail(reason="bentoml.monitor (data collection)", strict=False)
 def test_monitoring_task_classification(tmp_path):
     proj = project("v1_1/monitoring", tmp_path)
     proj.python("train.py")
