@@ -44,6 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "service": ("bentotui.service.classes", "service"),
     "depends": ("bentotui.service.classes", "depends"),
     "Context": ("bentotui.service.context", "Context"),
+    "Cookie": ("bentotui.service.context", "Cookie"),
     "on_startup": ("bentotui.service.classes", "on_startup"),
     "on_shutdown": ("bentotui.service.classes", "on_shutdown"),
     "on_deployment": ("bentotui.service.classes", "on_deployment"),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from werkzeug.datastructures import Headers, MultiDict
 
     from bentotui.io.base import HTTPResponse
+    from bentotui.service.response_headers import ResponseHeaders
     from bentotui.service.service import APISpec
 
 #: parameter names BentoML 1.2 recognises as "give me the context"
@@ -160,17 +161,24 @@ class Cookie:
         )
 
 
+def _response_headers() -> ResponseHeaders:
+    from bentotui.service.response_headers import ResponseHeaders
+
+    return ResponseHeaders()
+
+
 @dataclass
 class ResponseContext:
     """What an API may set on its response besides the body: ``status_code``, ``headers``
-    (a dict; ``metadata`` is BentoML's other name) and cookies (``set_cookie``)."""
+    (case-insensitive, ``headers[k] = v`` or ``headers.append(k, v)``; ``metadata`` is BentoML's
+    other name) and cookies (``set_cookie``, or ``cookies.append(bentoml.Cookie(...))``)."""
 
     status_code: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: ResponseHeaders = field(default_factory=_response_headers)
     cookies: list[Cookie] = field(default_factory=list)
 
     @property
-    def metadata(self) -> dict[str, str]:
+    def metadata(self) -> ResponseHeaders:
         return self.headers
 
     def set_cookie(
@@ -189,9 +197,10 @@ class ResponseContext:
 
     def header_pairs(self, headers: dict[str, str]) -> list[tuple[str, str]]:
         """``headers`` (the descriptor's) overridden by the API's, then one ``Set-Cookie`` per cookie."""
-        merged = {k.lower(): str(v) for k, v in headers.items()}
-        merged.update({k.lower(): str(v) for k, v in self.headers.items()})
-        return [*merged.items(), *(("set-cookie", cookie.header_value()) for cookie in self.cookies)]
+        own = {key.lower() for key in self.headers.keys()}
+        pairs = [(key.lower(), str(value)) for key, value in headers.items() if key.lower() not in own]
+        pairs += [(key.lower(), str(value)) for key, value in self.headers.items()]  # every value
+        return [*pairs, *(("set-cookie", cookie.header_value()) for cookie in self.cookies)]
 
 
 _request: contextvars.ContextVar[Request] = contextvars.ContextVar("bentotui_request")
@@ -235,7 +244,8 @@ class Context:
         """Apply what a runner worker's method set on its copy of the response to this request's."""
         response = self.response
         response.status_code = changes.status_code
-        response.headers.update(changes.headers)
+        for key in {key.lower() for key in changes.headers.keys()}:
+            response.headers.setlist(key, changes.headers.getlist(key))
         response.cookies.extend(changes.cookies)
 
     def __repr__(self) -> str:

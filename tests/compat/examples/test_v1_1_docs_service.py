@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.compat.examples._support import client, project
 
 
-@pytest.mark.xfail(reason="bentoml.Context / bentoml.Cookie (inference context)", strict=False)
 def test_inference_context(tmp_path):
     proj = project("v1_1/docs_context", tmp_path)
     proj.python("train.py")
