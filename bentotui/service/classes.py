@@ -98,7 +98,8 @@ def is_service_class(obj: Any) -> bool:
 
 
 class _Dependency:
-    """``depends(OtherService)``: a class attribute that is an in-process instance of the other service.
+    """``depends(OtherService)``: a class attribute giving an in-process instance of the other
+    service, behind BentoML's handle (:class:`~bentotui.service.dependency.DependencyHandle`).
 
     BentoML runs dependencies as separate services; here the dependency lives in the same runner
     worker as its user, which keeps ``self.other.method(...)`` calls cheap and needs no networking.
@@ -117,7 +118,9 @@ class _Dependency:
         if instance is None:
             return self
         if self.attr not in instance.__dict__:
-            instance.__dict__[self.attr] = self.target()
+            from bentotui.service.dependency import DependencyHandle
+
+            instance.__dict__[self.attr] = DependencyHandle(self.target())
         return instance.__dict__[self.attr]
 
 

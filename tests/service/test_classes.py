@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,39 @@ def test_depends_gives_an_instance_of_the_other_service():
     assert to_service(Outer).apis["quad"].func is not None
     with pytest.raises(BuildError, match="expects a @bentotui.service class"):
         bentotui.depends(int)
+
+
+def test_a_dependency_has_bentomls_to_async_and_to_sync_views():
+    @bentotui.service
+    class Inner:
+        @bentotui.api
+        def double(self, x: int) -> int:
+            return 2 * x
+
+        @bentotui.api
+        async def triple(self, x: int) -> int:
+            return 3 * x
+
+    @bentotui.service
+    class Outer:
+        inner = bentotui.depends(Inner)
+
+        @bentotui.api
+        async def both(self, x: int) -> list[int]:
+            return list(await asyncio.gather(self.inner.to_async.double(x), self.inner.to_async.triple(x)))
+
+    outer = Outer()
+    assert asyncio.run(outer.both(2)) == [4, 6]
+    assert outer.inner.to_sync.triple(5) == 15 and outer.inner.to_sync.double(5) == 10
+    # as through BentoML's client, keywords an API does not take are dropped
+    assert outer.inner.double(4, max_length=128) == 8
+    assert asyncio.run(outer.inner.to_async.triple(1, unused=True)) == 3
+
+    async def sync_view_inside_a_loop() -> None:
+        outer.inner.to_sync.triple(1)
+
+    with pytest.raises(RuntimeError, match="await it"):
+        asyncio.run(sync_view_inside_a_loop())
 
 
 def test_class_service_served(tmp_path, iris_model, iris_data, iris_lr):

@@ -34,7 +34,6 @@ def test_model_loading_saving(tmp_path):
         assert Image.open(io.BytesIO(r.content)).size == (768, 768)
 
 
-@pytest.mark.xfail(reason="bentoml.depends(...).to_async (not on the list)", strict=False)
 def test_inference_graph(tmp_path):
     proj = project("v1_2/inference_graph", tmp_path)
     with proj.serve(".") as srv, client(srv) as http:
