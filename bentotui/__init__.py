@@ -50,6 +50,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "on_deployment": ("bentotui.service.classes", "on_deployment"),
     "asgi_app": ("bentotui.service.classes", "asgi_app"),
     "mount_asgi_app": ("bentotui.service.classes", "mount_asgi_app"),
+    "get_current_service": ("bentotui.service.current", "get_current_service"),
     "BentotuiError": ("bentotui.exceptions", "BentotuiError"),
     "exceptions": ("bentotui.exceptions", None),
     "validators": ("bentotui.validators", None),

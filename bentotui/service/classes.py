@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError
 from bentotui.runner.spec import import_ref
+from bentotui.service.class_views import bind_class_views
 from bentotui.service.context import Context, context_param, takes_context
+from bentotui.service.current import ServiceProxy, set_current_service
 from bentotui.service.decorators import APIConfig, api_methods
 from bentotui.service.hosting import Hosted, instance_runnable
 from bentotui.store.tags import validate_part
@@ -87,7 +89,8 @@ def service(
             traffic=dict(traffic or {}),
         )
         setattr(target, ATTR, config)
-        api_methods(target, "class")  # refuse a class without APIs (or with 0.x ones) right away
+        # refuse 0.x-style methods right away; a class may serve only a mounted app (to_service checks)
+        api_methods(target, "class", allow_none=True)
         return target
 
     return decorate if cls is None else decorate(cls)
@@ -203,7 +206,7 @@ def dependencies_of(cls: type) -> list[type]:
 
 def class_runnable(cls: type) -> type:
     """The Runnable hosting one instance of the service class, one runner method per ``@api`` method."""
-    apis = api_methods(cls, "class").values()
+    apis = api_methods(cls, "class", allow_none=True).values()
     methods = {attr: (c.batchable, c.batch_dim) for attr, c in apis}
     hosted = Hosted(
         context_params={attr: param for attr, _ in apis if (param := context_param(getattr(cls, attr)))},
@@ -221,6 +224,7 @@ def build_runnable(class_ref: str) -> Any:
     """
     cls = import_ref(class_ref)
     runnable = class_runnable(cls)()
+    set_current_service(runnable.instance)
     if _marked(cls, SHUTDOWN):
         atexit.register(runnable.close)
         if threading.current_thread() is threading.main_thread():
@@ -238,26 +242,38 @@ def to_service(obj: Any) -> Service:
         raise BuildError(f"{obj!r} is not a @bentotui.service class")
     config: ServiceConfig = obj.__dict__[ATTR]
     class_ref = f"{obj.__module__}:{obj.__qualname__}"
-    apis = api_methods(obj, "class")
-    # one runner hosts every method, so it takes the loosest batching limits any method asks for
-    runner_options = {
-        key: max(values)
-        for key in ("max_batch_size", "max_latency_ms")
-        if (values := [getattr(c, key) for _, c in apis.values() if c.batchable and getattr(c, key)])
+    apis = api_methods(obj, "class", allow_none=True)
+    mounts = obj.__dict__.get(MOUNTS, ())
+    if not apis and not mounts:
+        raise BuildError(f"{obj.__name__} has no @bentotui.api methods and no mounted app")
+    # each batchable method keeps the batching limits it asks for
+    method_configs = {
+        attr: limits
+        for attr, c in apis.values()
+        if c.batchable
+        and (limits := {key: value for key in ("max_batch_size", "max_latency_ms") if (value := getattr(c, key))})
     }
-    runner = Runner(
-        class_runnable(obj),
-        name=config.name,
-        workers=config.workers,
-        worker_spec=WorkerSpec("factory", "bentotui.service.classes:build_runnable", {"class_ref": class_ref}),
-        **runner_options,
-    )
-    svc = Service(name=config.name, runners=[runner])
-    for api_name, (attr, api_config) in apis.items():
-        _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))
+    if not apis:
+        # only mounted apps: nothing to batch, so the instance lives here, made when serving starts
+        svc = Service(name=config.name)
+        svc.on_startup(lambda: set_current_service(obj()))
+    else:
+        runner = Runner(
+            class_runnable(obj),
+            name=config.name,
+            workers=config.workers,
+            worker_spec=WorkerSpec("factory", "bentotui.service.classes:build_runnable", {"class_ref": class_ref}),
+            method_configs=method_configs or None,
+        )
+        svc = Service(name=config.name, runners=[runner])
+        for api_name, (attr, api_config) in apis.items():
+            _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))
+        # mounted apps run here, in the API server: get_current_service() hands them the proxy
+        set_current_service(ServiceProxy(obj, runner, {attr for attr, _ in apis.values()}))
     for name in _marked(obj, DEPLOYMENT):
         svc.on_deployment(getattr(obj, name))
-    for app, path, mount_name in obj.__dict__.get(MOUNTS, ()):
+    for app, path, mount_name in mounts:
+        bind_class_views(obj, app)
         svc.mount_asgi_app(app, path=path, name=mount_name)
     return svc
 

@@ -103,7 +103,7 @@ def api(fn: Any = None, /, **kwargs: Any) -> Any:
     return decorate if fn is None else decorate(fn)
 
 
-def api_methods(cls: type, style: Style) -> dict[str, tuple[str, APIConfig]]:
+def api_methods(cls: type, style: Style, *, allow_none: bool = False) -> dict[str, tuple[str, APIConfig]]:
     """The ``@api`` methods of ``cls`` (inherited ones too), as ``{api_name: (attr, config)}``.
 
     Methods marked in the other style are an error, so a 1.2 decorator on a BentoService (or the
@@ -118,6 +118,6 @@ def api_methods(cls: type, style: Style) -> dict[str, tuple[str, APIConfig]]:
             wanted = "input=..., batch=..." if style == "legacy" else "batchable=..., batch_dim=..."
             raise BuildError(f"{cls.__name__}.{attr}: @bentotui.api here takes {wanted}")
         found[config.name or attr] = (attr, config)
-    if not found:
+    if not found and not allow_none:
         raise BuildError(f"{cls.__name__} has no @bentotui.api methods")
     return found

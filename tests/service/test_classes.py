@@ -87,11 +87,12 @@ def test_service_decorator_errors():
         bentotui.service(workers=0)
     with pytest.raises(BuildError, match="traffic timeout"):
         bentotui.service(traffic={"timeout": -1})
-    with pytest.raises(BuildError, match="has no @bentotui.api methods"):
+    @bentotui.service
+    class Empty:
+        pass
 
-        @bentotui.service
-        class Empty:
-            pass
+    with pytest.raises(BuildError, match="has no @bentotui.api methods and no mounted app"):
+        to_service(Empty)
 
 
 def test_legacy_api_on_a_service_class_is_refused():
@@ -129,8 +130,11 @@ def test_service_options_reach_the_runner():
             return x
 
     (runner,) = to_service(Opts).runners
-    assert (runner.workers, runner.max_batch_size, runner.max_latency_ms) == (3, 16, 50)
-    assert runner.methods["predict"].config.batchable
+    assert runner.workers == 3 and runner.methods["predict"].config.batchable
+    # each method keeps its own limits (the runner's defaults fill what it leaves out)
+    predict, other = runner.methods["predict"], runner.methods["other"]
+    assert (predict.max_batch_size, predict.max_latency_ms) == (8, 50)
+    assert (other.max_batch_size, other.max_latency_ms) == (16, runner.max_latency_ms)
 
 
 def test_api_arguments_are_validated():

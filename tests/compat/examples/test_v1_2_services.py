@@ -6,8 +6,6 @@ import hashlib
 import io
 import json
 
-import pytest
-
 from tests.compat.examples._support import client, project
 
 
@@ -49,7 +47,6 @@ def test_inference_graph(tmp_path):
         assert http.post("/generate_score", json={}).json() == results
 
 
-@pytest.mark.xfail(reason="bentoml.mount_asgi_app / bentoml.get_current_service (ASGI mounts)", strict=False)
 def test_asgi_guide(tmp_path):
     proj = project("v1_2/docs_asgi", tmp_path)
     with proj.serve("service.py:MyService") as srv, client(srv) as http:
