@@ -51,6 +51,13 @@ class DockerOptions(_Strict):
         return self.base_image or f"python:{self.python_version}-slim"
 
 
+class EnvVar(_Strict):
+    """One ``envs:`` entry: ``{name: HF_TOKEN, value: ...}``; no value: the deployment provides it."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    value: str | None = None
+
+
 class BentoBuildConfig(_Strict):
     """The whole ``bentofile.yaml`` (also what ``BentoService.save()`` builds from)."""
 
@@ -64,6 +71,7 @@ class BentoBuildConfig(_Strict):
     python: PythonOptions = Field(default_factory=PythonOptions)
     models: list[str] = Field(default_factory=list)
     docker: DockerOptions = Field(default_factory=DockerOptions)
+    envs: list[EnvVar] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod

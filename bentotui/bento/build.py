@@ -109,7 +109,10 @@ def build(
         for model in models:
             shutil.copytree(model.path, model.tag.path_in(draft.path / "models"))
         _write(draft.path / "env" / "python" / "requirements.txt", reqs)
-        _write(draft.path / "env" / "docker" / "Dockerfile", render_dockerfile(config.docker, port, reqs))
+        # envs with a value become the image's ENV too (docker.env wins where both name one)
+        env = {e.name: e.value for e in config.envs if e.value is not None} | config.docker.env
+        docker = config.docker.model_copy(update={"env": env})
+        _write(draft.path / "env" / "docker" / "Dockerfile", render_dockerfile(docker, port, reqs))
         draft.info = {
             "service": config.service,
             "description": config.description,
@@ -128,6 +131,7 @@ def build(
                 "requirements_txt": config.python.requirements_txt,
                 "lock_packages": config.python.lock_packages,
             },
+            "envs": [e.model_dump() for e in config.envs],
             "docker": config.docker.model_dump(),
         }
         _write(draft.path / "README.md", _readme(name, config, summary, port))

@@ -9,12 +9,16 @@ visible.  Serving code then finds them with the ordinary ``bentotui.models.get(t
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from bentotui.exceptions import Conflict, InvalidArgument, NotFound
 from bentotui.service.loader import ServeTarget, load_target
 from bentotui.store.bentos import MANIFEST, Bento, BentoStore
 from bentotui.store.tags import Tag
+
+logger = logging.getLogger("bentotui.server")
 
 BENTOFILE = "bentofile.yaml"
 #: what ``bentotui serve .`` imports from a folder without a bentofile, as BentoML does
@@ -56,6 +60,7 @@ def resolve_bento(target: str, working_dir: Path) -> ServeTarget | None:
     if bento is None:
         return None
     ensure_models(bento)
+    apply_envs([(e.name, e.value) for e in bento.info.envs], str(bento.tag))
     src = bento.path / "src"
     service = load_target(bento.info.service, src).service
     return ServeTarget(service, src, bento.info.default_port, bento)
@@ -71,7 +76,22 @@ def resolve_bentofile(target: str, working_dir: Path) -> ServeTarget | None:
         return load_target(DEFAULT_SERVICE_FILE, folder) if (folder / DEFAULT_SERVICE_FILE).is_file() else None
     from bentotui.bento.bentofile import load_bentofile  # pydantic: only when there is a bentofile
 
-    return load_target(load_bentofile(bentofile).service, folder)
+    config = load_bentofile(bentofile)
+    apply_envs([(e.name, e.value) for e in config.envs], str(bentofile))
+    return load_target(config.service, folder)
+
+
+def apply_envs(envs: list[tuple[str, str | None]], source: str) -> None:
+    """Set a bentofile's ``envs`` before the service is imported (it may read them at import), as
+    BentoML does; a variable already set keeps its value, so a deployment can override any, and
+    one without a value that nobody set is named in a warning."""
+    for name, value in envs:
+        if name in os.environ:
+            continue
+        if value is None:
+            logger.warning("%s expects the environment variable %s, which is not set", source, name)
+        else:
+            os.environ[name] = value
 
 
 def ensure_models(bento: Bento) -> list[Tag]:

@@ -157,6 +157,19 @@ class BentoApiInfo:
 
 
 @dataclass
+class BentoEnvInfo:
+    """One ``envs:`` entry of the bentofile: set when the bento serves, unless already set; with no
+    ``value`` it is one the deployment must provide (BentoML's ``envs``)."""
+
+    name: str
+    value: str | None = None
+
+    @classmethod
+    def _read(cls, fields: _Fields) -> BentoEnvInfo:
+        return cls(fields.text("name"), fields.optional_text("value"))
+
+
+@dataclass
 class BentoRunnerInfo:
     """One runner of the service: its runnable class, methods and the model tags it was given."""
 
@@ -224,6 +237,7 @@ class BentoInfo:
     runners: list[BentoRunnerInfo] = field(default_factory=list)
     models: list[BentoModelInfo] = field(default_factory=list)
     python: BentoPythonInfo = field(default_factory=BentoPythonInfo)
+    envs: list[BentoEnvInfo] = field(default_factory=list)
     #: the bentofile's ``docker:`` section as built (its reader is the Dockerfile, written at build)
     docker: dict[str, Any] = field(default_factory=dict)
     files: list[dict[str, Any]] = field(default_factory=list)
@@ -256,6 +270,7 @@ class BentoInfo:
             runners=fields.entries("runners", BentoRunnerInfo._read),
             models=fields.entries("models", BentoModelInfo._read),
             python=fields.entry("python", BentoPythonInfo._read),
+            envs=fields.entries("envs", BentoEnvInfo._read),
             docker=fields.mapping("docker"),
             files=files,
             size_bytes=fields.integer("size_bytes"),

@@ -112,3 +112,44 @@ def test_a_folder_without_bentofile_serves_its_service_py(iris_project: Path) ->
     target = resolve_bentofile(".", iris_project)
     assert target is not None and list(target.service.apis) == ["classify"]
     assert target.working_dir == iris_project.resolve()
+
+
+ENV_SERVICE = '''
+import os
+
+import bentotui as bentoml
+
+svc = bentoml.Service(name="env_echo")
+TOKEN_AT_IMPORT = os.environ.get("HF_TOKEN")
+
+
+@svc.api(input=bentoml.io.JSON(), output=bentoml.io.JSON())
+def env(_):
+    return {"at_import": TOKEN_AT_IMPORT, "region": os.environ.get("REGION")}
+'''
+
+ENV_BENTOFILE = """
+service: "service.py:svc"
+envs:
+- name: HF_TOKEN
+  value: from-bentofile
+- name: REGION
+  value: eu
+- name: API_KEY
+"""
+
+
+def test_bentofile_envs_are_set_before_import_unless_already_set(tmp_path: Path) -> None:
+    """BentoML's ``envs:``: set when the project or its bento serves; the environment wins; a
+    valueless one is only named in a warning."""
+    (tmp_path / "service.py").write_text(ENV_SERVICE)
+    (tmp_path / "bentofile.yaml").write_text(ENV_BENTOFILE)
+    with serve(".", cwd=tmp_path, env={"REGION": "us"}) as server:
+        answer = httpx.post(server.url + "/env", json={}).json()
+        assert answer == {"at_import": "from-bentofile", "region": "us"}
+        assert "expects the environment variable API_KEY" in server.log_text()
+    bento = bentotui.bentos.build_bentofile(build_ctx=tmp_path)
+    assert [(e.name, e.value) for e in bento.info.envs] == [("HF_TOKEN", "from-bentofile"), ("REGION", "eu"), ("API_KEY", None)]
+    assert "ENV" in (bento.path / "env" / "docker" / "Dockerfile").read_text()
+    with serve(str(bento.tag), cwd=tmp_path) as server:
+        assert httpx.post(server.url + "/env", json={}).json() == {"at_import": "from-bentofile", "region": "eu"}

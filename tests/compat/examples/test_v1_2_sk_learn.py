@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.compat.examples._support import client, iris_svc, project
 
 # examples/sk-learn/client.py sends these with bentoml.SyncHTTPClient
@@ -19,10 +17,6 @@ INPUT_SERIES = [
 ]
 
 
-@pytest.mark.xfail(
-    reason="bentofile.yaml `envs:` rejected as unknown field (not on the list); bentoml.validators.Shape",
-    strict=False,
-)
 def test_sk_learn(tmp_path):
     proj = project("v1_2/sk_learn", tmp_path)
     assert "iris_sklearn:" in proj.python("prepare_model.py")
