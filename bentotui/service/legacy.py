@@ -15,6 +15,7 @@ request back its own rows, exactly as for 1.x runners.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 _S = TypeVar("_S", bound="BentoService")
 
+logger = logging.getLogger("bentotui.service")
+
 GENERATED_MODULE = "_bentotui_service"
 DEFAULT_PORT = 5000  # what BentoML 0.x served on; the bento builder reads ``svc.default_port``
 #: the bento's ``src/`` folder holding a copy of the ``@web_static_content`` folder
@@ -44,9 +47,12 @@ WEB_STATIC_DIR = "web_static_content"
 class _Env:
     """What ``@env`` recorded."""
 
-    def __init__(self, infer_pip_packages: bool = False, pip_packages: list[str] | None = None) -> None:
+    def __init__(
+        self, infer_pip_packages: bool = False, pip_packages: list[str] | None = None, base_image: str | None = None
+    ) -> None:
         self.infer_pip_packages = infer_pip_packages
         self.pip_packages = list(pip_packages or [])
+        self.base_image = base_image
 
 
 def artifacts(specs: list[BaseArtifact]) -> Callable[[type[_S]], type[_S]]:
@@ -76,10 +82,30 @@ def env(
     *,
     auto_pip_dependencies: bool = False,
     pip_dependencies: list[str] | None = None,
+    requirements_txt_file: str | None = None,
+    docker_base_image: str | None = None,
+    conda_channels: list[str] | None = None,
+    conda_dependencies: list[str] | None = None,
+    setup_sh: str | None = None,
 ) -> Callable[[type[_S]], type[_S]]:
     """Class decorator recording the Python packages the bento needs (``auto_pip_dependencies``
-    and ``pip_dependencies`` are the older 0.x spellings that gallery notebooks still use)."""
-    environment = _Env(infer_pip_packages or auto_pip_dependencies, [*(pip_packages or []), *(pip_dependencies or [])])
+    and ``pip_dependencies`` are the older 0.x spellings that gallery notebooks still use).
+
+    ``requirements_txt_file`` adds that file's requirements and ``docker_base_image`` is the
+    image ``containerize`` builds on.  bentotui installs with pip only: conda channels and
+    packages, and a ``setup_sh`` script, are named in a warning and not installed.
+    """
+    packages = [*(pip_packages or []), *(pip_dependencies or [])]
+    if requirements_txt_file is not None:
+        packages += _requirements_file(Path(requirements_txt_file))
+    ignored = [
+        f"{what} {value}" for what, value in (
+            ("conda_channels", conda_channels), ("conda_dependencies", conda_dependencies), ("setup_sh", setup_sh),
+        ) if value
+    ]
+    if ignored:
+        logger.warning("@env: bentotui installs with pip only; not installed: %s", "; ".join(ignored))
+    environment = _Env(infer_pip_packages or auto_pip_dependencies, packages, docker_base_image)
 
     def decorate(cls: type[_S]) -> type[_S]:
         _require_bentoservice(cls, "@bentotui.env")
@@ -87,6 +113,15 @@ def env(
         return cls
 
     return decorate
+
+
+def _requirements_file(path: Path) -> list[str]:
+    """The requirement lines of a ``requirements.txt`` (comments, blanks and pip options left out)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BuildError(f"@env(requirements_txt_file={str(path)!r}): {exc.strerror or exc}") from None
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip() and not line.startswith("-")]
 
 
 def web_static_content(path: str) -> Callable[[type[_S]], type[_S]]:
@@ -217,6 +252,7 @@ class BentoService:
                 python_packages=packages,
                 models=list(model_tags.values()),
                 working_dir=root,
+                docker={"base_image": cls._env.base_image} if cls._env.base_image else None,
             )
         return str(bento.path)
 

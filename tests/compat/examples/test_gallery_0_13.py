@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.compat.examples._support import client, iris_svc, project
 
 
@@ -40,10 +38,6 @@ def test_iris_classifier(tmp_path):
         assert http.post("/predict", json=[[5, 4, 3, 2]]).json() == clf.predict([[5, 4, 3, 2]]).tolist()
 
 
-@pytest.mark.xfail(
-    reason="0.x import path bentoml.artifact (SklearnModelArtifact) and web_static_content (not on the list)",
-    strict=False,
-)
 def test_iris_classifier_web_static_content(tmp_path):
     proj = project("gallery_0_13/iris_classifier_web_ui", tmp_path)
     proj.python("main.py")
@@ -60,10 +54,6 @@ def test_iris_classifier_web_static_content(tmp_path):
         assert r.json() == [0]
 
 
-@pytest.mark.xfail(
-    reason="0.13 import path bentoml.handlers (DataframeHandler) (not on the list)",
-    strict=False,
-)
 def test_sentiment_analysis(tmp_path):
     proj = project("gallery_0_13/sentiment_analysis", tmp_path)
     out = proj.python("train.py")
@@ -80,7 +70,6 @@ def test_sentiment_analysis(tmp_path):
             assert r.json() == [polarity], text
 
 
-@pytest.mark.xfail(reason="0.x @env(conda_channels=, conda_dependencies=) (not on the list)", strict=False)
 def test_titanic_multiple_models_json_input(tmp_path):
     proj = project("gallery_0_13/titanic", tmp_path)
     _saved_path(proj.python("train.py"))
