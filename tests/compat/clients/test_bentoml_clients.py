@@ -54,6 +54,7 @@ def bentoml_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
+@pytest.mark.timeout(BUILD_TIMEOUT_S + 300)  # the venv build is part of the fixture's setup
 def test_bentoml_clients_call_bentotui_servers(bentoml_python, iris_model, iris_lr, tmp_path):
     services = tmp_path / "services"
     shutil.copytree(HERE / "services", services)
