@@ -1,6 +1,6 @@
 """IO descriptors: how an API turns an HTTP request into a Python value and back.
 
-``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``File()``,
+``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``PandasSeries()``, ``File()``,
 ``Image()`` and ``Multipart(**fields)`` mirror ``bentoml.io``, each with ``from_sample(sample)``
 where BentoML has it.  Importing this package is cheap: numpy, pandas, Pillow and
 pydantic are imported by the descriptors that need them, when they need them.
@@ -14,6 +14,7 @@ from bentotui.io.files import File, FileObject, Image
 from bentotui.io.jsonbody import JSON
 from bentotui.io.multipart import Multipart
 from bentotui.io.ndarray import NumpyNdarray
+from bentotui.io.series import PandasSeries
 from bentotui.io.text import Text
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "Multipart",
     "NumpyNdarray",
     "PandasDataFrame",
+    "PandasSeries",
     "Text",
 ]

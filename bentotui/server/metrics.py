@@ -178,7 +178,10 @@ class ServerMetrics:
             service.name,
             bento=target.bento.tag if target.bento is not None else None,
             routes=[api.route for api in service.apis.values()],
-            max_batch_size=max((runner.max_batch_size for runner in service.runners), default=DEFAULT_MAX_BATCH_SIZE),
+            max_batch_size=max(
+                (m.max_batch_size for r in service.runners for m in r.methods.values() if m.config.batchable),
+                default=DEFAULT_MAX_BATCH_SIZE,
+            ),
         )
 
     def _request_child(self, endpoint: str, status: int) -> tuple[Counter, Histogram]:

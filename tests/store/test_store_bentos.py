@@ -16,6 +16,7 @@ from bentotui.exceptions import Conflict, ImportRejected, NotFound, StoreCorrupt
 from bentotui.store.bentos import (
     DEFAULT_PORT,
     BentoApiInfo,
+    BentoEnvInfo,
     BentoInfo,
     BentoModelInfo,
     BentoPythonInfo,
@@ -55,6 +56,7 @@ def _manifest() -> dict[str, Any]:
         ],
         "models": [{"tag": "iris:v1", "module": "bentotui.sklearn", "creation_time": CREATED}],
         "python": {"packages": ["scikit-learn"], "requirements_txt": None, "lock_packages": True},
+        "envs": [{"name": "HF_TOKEN", "value": "x"}, {"name": "API_KEY", "value": None}],
         "docker": {"base_image": None, "distro": "debian", "expose_port": None},
         "files": [{"path": "src/service.py", "size": 12, "sha256": "0" * 64}],
         "size_bytes": 12,
@@ -71,6 +73,7 @@ def test_from_manifest_reads_every_field_build_writes() -> None:
     assert info.runners == [BentoRunnerInfo("iris", "SklearnRunnable", ["predict"], ["iris:v1"])]
     assert info.models == [BentoModelInfo(Tag("iris", "v1"), "bentotui.sklearn", created)]
     assert info.python == BentoPythonInfo(["scikit-learn"], None, True)
+    assert info.envs == [BentoEnvInfo("HF_TOKEN", "x"), BentoEnvInfo("API_KEY", None)]
     assert info.docker == {"base_image": None, "distro": "debian", "expose_port": None}
     assert (info.files, info.size_bytes) == (_manifest()["files"], 12)
     # bentos get -o yaml shows the manifest as it is on disk: same keys, same order, same text
