@@ -120,6 +120,7 @@ def build_runnable(
     method_impl: Callable[[str, Mapping[str, Any]], MethodImpl],
     multi_threading: bool,
     resources: tuple[str, ...] = ("cpu",),
+    attributes: Mapping[str, Any] | None = None,
 ) -> type[Runnable]:
     """A ``Runnable`` subclass for ``model``: one runner method per signature in its ``model.yaml``.
 
@@ -140,6 +141,7 @@ def build_runnable(
         "bentotui_model_tag": str(model.tag),
         "SUPPORTED_RESOURCES": resources,
         "SUPPORTS_CPU_MULTI_THREADING": multi_threading,
+        **(attributes or {}),  # a framework's own, e.g. pytorch's device_id
     }
     for method, signature in model.info.signatures.items():
         impl = method_impl(method, signature)

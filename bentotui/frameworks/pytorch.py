@@ -8,13 +8,14 @@ stores such classes by value, so a model defined in a notebook or script loads i
 Loading unpickles (``torch.load(weights_only=False)``): load only models you trust.
 
 Default runner signature: ``__call__`` batchable on dim 0.  The runnable runs under
-``torch.inference_mode()`` on the CPU; numpy inputs become tensors and, when any input was numpy,
-tensor outputs go back as numpy so a numpy-speaking service never handles torch objects.
-torch is imported inside the functions.
+``torch.inference_mode()`` on the CPU; numpy inputs become tensors and outputs stay tensors, as
+BentoML's (``runner.run(arr).argmax(dim=1)``, ``res.numpy()``), except in a worker of a server
+that cannot import torch, which gets numpy arrays back.  torch is imported inside the functions.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import InvalidArgument
 from bentotui.frameworks import _common
+from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV
 
 if TYPE_CHECKING:
     from bentotui.runner.runnable import Runnable
@@ -89,9 +91,16 @@ def load_model(tag_or_model: Model | Tag | str, *, device: str = "cpu") -> Any:
 
 
 def get_runnable(model: Model) -> type[Runnable]:
-    """The runnable class for ``model``: one inference-mode method per signature."""
+    """The runnable class for ``model``: one inference-mode method per signature.
+
+    As BentoML's: numpy inputs become tensors of the module's float dtype, results stay tensors,
+    and ``self.device_id`` names where the module runs (always ``"cpu"`` here: models are loaded
+    there).  In a worker whose server cannot import torch (:data:`TORCH_RESULTS_AS_NUMPY_ENV`),
+    results of numpy inputs come back as numpy arrays.
+    """
     return _common.build_runnable(
-        model, class_name="PytorchRunnable", load=load_model, method_impl=_method, multi_threading=True
+        model, class_name="PytorchRunnable", load=load_model, method_impl=_method, multi_threading=True,
+        attributes={"device_id": "cpu"},
     )
 
 
@@ -100,16 +109,23 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
         import numpy as np
         import torch
 
-        numpy_in = any(isinstance(a, np.ndarray) for a in args)
-        # JSON numbers arrive as float64; a float32 module wants its own dtype (BentoML casts too)
+        numpy_in = any(isinstance(a, np.ndarray) for a in (*args, *kwargs.values()))
+        # as BentoML's torch.Tensor(array): numeric arrays (JSON numbers, image bytes) become float
+        # tensors, here of the module's own float dtype; DataFrames through their values
         floats = _float_dtype(self.model)
-        tensors = [
-            torch.as_tensor(a, dtype=floats if a.dtype.kind == "f" else None) if isinstance(a, np.ndarray) else a
-            for a in args
-        ]
+
+        def tensor(value: Any) -> Any:
+            if hasattr(value, "to_numpy") and not isinstance(value, torch.Tensor):  # pandas
+                value = value.to_numpy()
+            if isinstance(value, np.ndarray):
+                return torch.as_tensor(value, dtype=floats if value.dtype.kind in "biuf" else None)
+            return value
+
         with torch.inference_mode():
-            result = getattr(self.model, method)(*tensors, **kwargs)
-        return _to_numpy(result) if numpy_in else result
+            result = getattr(self.model, method)(
+                *(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()}
+            )
+        return _to_numpy(result) if numpy_in and os.environ.get(TORCH_RESULTS_AS_NUMPY_ENV) else result
 
     return run
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -46,7 +47,7 @@ from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, report
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.runner import Runner
-from bentotui.runner.spec import WorkerSpec
+from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV, WorkerSpec
 from bentotui.runner.transport import Client
 
 log = logging.getLogger("bentotui.runner")
@@ -142,6 +143,8 @@ class _RunnerGroup:
             threads = str(max(1, (os.cpu_count() or 1) // len(self.workers)))
             for var in THREAD_VARS:
                 env.setdefault(var, threads)
+        if importlib.util.find_spec("torch") is None:
+            env[TORCH_RESULTS_AS_NUMPY_ENV] = "1"  # this process could not unpickle a tensor
         if python and not _process.is_frozen():  # an outside interpreter finds this bentotui's source
             package_root = str(Path(bentotui.__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

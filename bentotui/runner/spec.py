@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 Kind = Literal["class", "model", "factory"]
 
+#: set in the environment of a runner worker whose server process cannot import torch (the slim
+#: bundle serving torch models with ``runner.python``): its results must be numpy arrays, which that
+#: process can read; elsewhere a PyTorch runner returns tensors, as BentoML's does
+TORCH_RESULTS_AS_NUMPY_ENV = "BENTOTUI_TORCH_RESULTS_AS_NUMPY"
+
 
 def import_ref(ref: str) -> Any:
     """Resolve ``"package.module:Outer.Inner"`` to the object it names."""

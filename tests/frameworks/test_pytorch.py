@@ -11,6 +11,7 @@ import pytest
 
 from bentotui.exceptions import InvalidArgument
 from bentotui.frameworks import pytorch as bpt
+from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -51,20 +52,24 @@ def test_round_trip_in_eval_mode_with_default_signature(net):
     torch.testing.assert_close(loaded(x), net(x))
 
 
-def test_runnable_runs_under_inference_mode_and_speaks_numpy(net):
+def test_runnable_runs_under_inference_mode_and_returns_tensors_as_bentoml(net, monkeypatch):
     model = bpt.save_model("net", net, signatures={"__call__": {"batchable": True}, "embed": {}})
     runnable_class = bpt.get_runnable(model)
     methods = runnable_class.runnable_methods()
     assert methods["__call__"].batchable and not methods["embed"].batchable
     runnable = runnable_class(model_tag=str(model.tag))
+    assert runnable.device_id == "cpu"
     out = runnable(torch.ones(3, 4))
     assert isinstance(out, torch.Tensor) and out.shape == (3, 3) and out.is_inference()
-    batch = np.ones((3, 4), dtype=np.float32)
+    batch = np.ones((3, 4), dtype=np.float64)  # JSON numbers: cast to the module's float32
     out = runnable(batch)
-    assert isinstance(out, np.ndarray) and out.shape == (3, 3)
+    assert isinstance(out, torch.Tensor) and out.argmax(dim=1).shape == (3,)
     net.eval()
-    np.testing.assert_allclose(out, net(torch.ones(3, 4)).detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), net(torch.ones(3, 4)).detach().numpy(), rtol=1e-6)
     assert runnable.embed(batch).shape == (3,)
+    # a worker of a server without torch (the slim bundle) answers numpy inputs with numpy
+    monkeypatch.setenv(TORCH_RESULTS_AS_NUMPY_ENV, "1")
+    assert isinstance(runnable(batch), np.ndarray)
 
 
 def test_a_module_defined_in_a_script_loads_in_another_process(tmp_path):

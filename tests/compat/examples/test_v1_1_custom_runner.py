@@ -31,11 +31,6 @@ def test_nltk_custom_runnable_with_metrics(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="a pytorch runner returns numpy arrays for numpy inputs where BentoML returns tensors "
-    "(output.argmax(dim=1), res.numpy()), and its Runnable has no device_id (docs/compat.md)",
-    strict=True,
-)
 def test_custom_model_runner_mnist(tmp_path):
     from PIL import Image
 

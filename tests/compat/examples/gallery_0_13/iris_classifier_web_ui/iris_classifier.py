@@ -1,10 +1,9 @@
 """bentoml/gallery 0.13-LTS scikit-learn/iris-classifier: the notebook's second iris_classifier.py,
 "Adding Custom Web Static Content" (older 0.x spellings: bentoml.artifact, auto_pip_dependencies)."""
 
-from bentotui.artifact import SklearnModelArtifact
-
 from bentotui import BentoService, api, artifacts, env, web_static_content
 from bentotui.adapters import DataframeInput
+from bentotui.artifact import SklearnModelArtifact
 
 
 @env(auto_pip_dependencies=True)

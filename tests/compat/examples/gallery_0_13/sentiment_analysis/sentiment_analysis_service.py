@@ -1,11 +1,11 @@
 """bentoml/gallery 0.13-LTS scikit-learn/sentiment-analysis/sentiment_analysis_service.py."""
 
 import pandas as pd  # noqa: F401 - as the example imports it
-from bentotui.handlers import DataframeHandler  # noqa: F401
 
 import bentotui as bentoml
 from bentotui.adapters import DataframeInput
 from bentotui.frameworks.sklearn import SklearnModelArtifact  # noqa: F401
+from bentotui.handlers import DataframeHandler  # noqa: F401
 from bentotui.service.artifacts.common import PickleArtifact
 
 
