@@ -8,7 +8,13 @@ from pathlib import Path
 
 import typer
 
-from bentotui.server.options import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT_S, ServeOptions
+from bentotui.server.options import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY,
+    DEFAULT_READ_TIMEOUT_S,
+    DEFAULT_TIMEOUT_S,
+    ServeOptions,
+)
 
 app = typer.Typer()
 
@@ -21,12 +27,28 @@ def serve_cmd(
     port: int = typer.Option(
         None, "--port", "-p", min=0, max=65535, help="Port (default 3000, or the bento's); 0 picks a free one."
     ),
-    host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to bind."),
+    host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to bind (0.0.0.0 for all interfaces)."),
+    allowed_hosts: list[str] = typer.Option(
+        [], "--allowed-host", envvar="BENTOTUI_ALLOWED_HOSTS", metavar="NAME",
+        help="Also answer requests whose Host is NAME (repeatable; *.domain, or * for any); localhost, "
+        "loopback and the bound address always are (any IP address under --host 0.0.0.0).",
+    ),
+    cors_origins: list[str] = typer.Option(
+        [], "--cors-origin", envvar="BENTOTUI_CORS_ORIGINS", metavar="ORIGIN",
+        help="Let web pages from ORIGIN (http://host:port; repeatable, * for any) call the server, with CORS "
+        "headers; other cross-site browser requests get 403.",
+    ),
     working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
     runner_workers: int = typer.Option(None, "--runner-workers", min=1, help="Worker processes per runner."),
     timeout: float = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
     max_concurrency: int = typer.Option(None, "--max-concurrency", min=1, help="API requests in flight before 503."),
     max_body: int = typer.Option(DEFAULT_MAX_BODY, "--max-body", min=1, help="Largest request body in bytes (413)."),
+    read_timeout: float = typer.Option(
+        DEFAULT_READ_TIMEOUT_S, "--read-timeout", min=0.001, help="Seconds a request body may take to arrive (408 past it)."
+    ),
+    max_connections: int = typer.Option(
+        None, "--max-connections", min=1, help="Requests in progress before 503 (default: the open-file limit less 128)."
+    ),
     reload: bool = typer.Option(False, "--reload", help="Restart when a file in the working folder changes."),
     log_format: str = typer.Option("text", "--log-format", help="Access log and log lines as text or json."),
     python: Path = typer.Option(
@@ -41,7 +63,8 @@ def serve_cmd(
     options = ServeOptions(
         target=target, model=model, host=host, port=port, working_dir=working_dir or Path.cwd(),
         runner_workers=runner_workers, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
-        log_format=log_format, run_id=run_id, python=str(python) if python else None,
+        read_timeout=read_timeout, max_connections=max_connections, log_format=log_format, run_id=run_id, python=str(python) if python else None,
+        allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins),
     )
     if reload:
         _reload(options.working_dir)

@@ -205,6 +205,8 @@ class PandasDataFrame(IODescriptor):
 
     # -- responses ---------------------------------------------------------------------------
     def to_http(self, value: Any) -> HTTPResponse:
+        """JSON (``orient``), CSV or Parquet; pandas writes NaN and the infinities as JSON ``null``,
+        as :mod:`bentotui.io._json` does for ``JSON`` and ``NumpyNdarray`` outputs."""
         import pandas as pd
 
         if not isinstance(value, (pd.DataFrame, pd.Series)):

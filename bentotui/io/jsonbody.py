@@ -21,7 +21,7 @@ class JSON(IODescriptor):
     With ``pydantic_model`` the API receives a model instance and an invalid body is a 400 whose
     message names each bad field (``body.age: Input should be a valid integer``), so a caller can
     fix the request without reading server logs.  Output encodes numpy, pandas, pydantic and
-    dataclass values (see :mod:`bentotui.io._json`).
+    dataclass values, with NaN and the infinities written as ``null`` (see :mod:`bentotui.io._json`).
     """
 
     media_type = "application/json"
@@ -54,7 +54,7 @@ class JSON(IODescriptor):
         from pydantic import ValidationError
 
         try:
-            return self.pydantic_model.model_validate_json(req.body)
+            return self.pydantic_model.model_validate_json(_json.text_of(req.body, req.content_type))
         except ValidationError as exc:
             raise _bad_fields(exc) from None
 

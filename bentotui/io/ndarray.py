@@ -103,6 +103,7 @@ class NumpyNdarray(IODescriptor):
             return arr
 
     def to_http(self, value: Any) -> HTTPResponse:
+        """The array as a JSON (nested) list; NaN and the infinities become ``null``, as in ``JSON``."""
         data = value.tolist() if hasattr(value, "tolist") else value
         return HTTPResponse(_json.encode(data), self.media_type)
 

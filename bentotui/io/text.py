@@ -1,7 +1,13 @@
-"""``Text``: the body is a string (the seed's ``classify`` API)."""
+"""``Text``: the body is a string (the seed's ``classify`` API).
+
+Also home of :func:`decode_charset`, the one place a request's ``charset`` parameter becomes a
+codec: the JSON descriptors use it too when a client declares a charset other than UTF-8.
+"""
 
 from __future__ import annotations
 
+import codecs
+from http import HTTPStatus
 from typing import Any
 
 from bentotui.exceptions import BadInput, BuildError
@@ -32,15 +38,7 @@ class Text(IODescriptor):
         return {"example": sample}
 
     async def from_http(self, req: HTTPRequest) -> str:
-        charset = content_type_param(req.content_type, "charset") or "utf-8"
-        try:
-            return req.body.decode(charset)
-        except LookupError:
-            raise BadInput(f"unknown charset {charset!r} in the content type") from None
-        except UnicodeDecodeError as exc:
-            raise BadInput(
-                f"request body is not valid {charset} text: {exc.reason} at byte {exc.start}"
-            ) from None
+        return decode_charset(req.body, content_type_param(req.content_type, "charset") or "utf-8")
 
     def to_http(self, value: Any) -> HTTPResponse:
         if not isinstance(value, str):
@@ -49,3 +47,43 @@ class Text(IODescriptor):
 
     def openapi_schema(self) -> dict[str, Any]:
         return {"type": "string"}
+
+
+#: Python text codecs that are no character set a client could mean: a placeholder that always
+#: fails (``undefined``), DNS label encodings whose decoders are quadratic on long inputs
+#: (``punycode``, ``idna``) and escape-sequence interpreters (``\x41`` becomes ``A``).
+_NOT_CHARSETS = frozenset({"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"})
+
+
+def decode_charset(body: bytes, charset: str) -> str:
+    """``body`` decoded as ``charset``; a 415 naming a charset we do not read, a 400 for bad bytes.
+
+    Python's codec registry holds more than character sets (``base64``, ``zlib``, ``punycode``...),
+    and a charset a client declares must never pick one of those: a byte codec is refused by
+    ``bytes.decode`` itself (``LookupError``), the text codecs that are not charsets by name.
+    """
+    name = charset if charset == "utf-8" else _codec_name(charset)  # the default skips the lookup
+    try:
+        return body.decode(name)
+    except LookupError:  # a bytes-to-bytes codec (base64, zlib, rot13)
+        raise _unsupported(charset, "not a text encoding") from None
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"request body is not valid {charset} text: {exc.reason} at byte {exc.start}") from None
+
+
+def _codec_name(charset: str) -> str:
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        raise _unsupported(charset, "unknown charset") from None
+    if name in _NOT_CHARSETS:
+        raise _unsupported(charset, "not a character set")
+    return name
+
+
+def _unsupported(charset: str, why: str) -> BadInput:
+    return BadInput(
+        f"{why} {charset!r} in the content type; send UTF-8 text",
+        detail={"charset": charset},
+        error_code=HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    )

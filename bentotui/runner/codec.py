@@ -7,7 +7,10 @@ received buffers (writable: the transport reads each frame into its own ``bytear
 
 Errors: a :class:`~bentotui.exceptions.BentotuiError` keeps its class, message and detail (a
 ``BadInput`` raised in a worker is still a ``BadInput``, an HTTP 400, upstream); anything else
-becomes a :class:`~bentotui.runner.errors.RunnerError` with a one-line message.
+becomes a :class:`~bentotui.runner.errors.RunnerError` with a one-line message.  Those messages
+are for the server's log and for Python callers: the HTTP server answers any ``RunnerError``, and
+any 5xx error that :func:`raised_in_worker`, with a generic body (the worker's message can name
+its files).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from bentotui.runner.errors import RunnerError
 
 Parts = list[Any]  # bytes-like objects
 _MAX_MESSAGE = 500
+#: the note :func:`decode_error` adds to an error rebuilt from a worker's reply (also in the log)
+WORKER_NOTE = "raised in a runner worker"
 
 
 def _rebuild_tensor(array: Any) -> Any:
@@ -89,4 +94,10 @@ def decode_error(parts: Parts) -> BentotuiError:
     error = cls.__new__(cls)
     # the status travels too: ``BentoMLException(..., error_code=...)`` sets it per error
     BentotuiError.__init__(error, message, detail, error_code=status)
+    error.add_note(WORKER_NOTE)
     return error
+
+
+def raised_in_worker(exc: BaseException) -> bool:
+    """Whether ``exc`` came back from a worker (its class alone cannot say: errors keep theirs)."""
+    return WORKER_NOTE in getattr(exc, "__notes__", ())

@@ -84,9 +84,14 @@ class _Executor:
         self._send(protocol, msg_id, RESULT, parts)
 
     def _reply_error(self, protocol: FrameProtocol, msg_id: int, exc: Exception) -> None:
+        """Reply with the error; log its traceback unless it is the caller's (a 4xx ``BentotuiError``).
+
+        The HTTP server answers a worker's 5xx failures generically, so this log line (in the
+        server's log, which captures the worker's stderr) is where their message and traceback go.
+        """
         from bentotui.exceptions import BentotuiError
 
-        if not isinstance(exc, BentotuiError):
+        if not isinstance(exc, BentotuiError) or exc.http_status >= 500:
             log.error("call failed", exc_info=exc)
         self._send(protocol, msg_id, ERROR, codec.encode_error(exc))
 

@@ -2,15 +2,26 @@
 
 Every request passes through :class:`ServerCore`, which wraps the Quart app's ``asgi_app``:
 it gives the request an ``x-request-id`` (echoed if the client sent one), counts it in the
-metrics, and writes one access-log line.  ``POST /<api>`` is answered by the core itself rather
+metrics, and writes one access-log line.  Before any route sees it (mounted apps and websockets
+too), :class:`~bentotui.server.guard.RequestGuard` refuses with 403 a ``Host`` that is not the
+server's own (DNS rebinding) and a browser request from another origin (``--allowed-host``,
+``--cors-origin``).  ``POST /<api>`` is answered by the core itself rather
 than by a Quart view: it is the hot path, and Quart's request/response objects, context locals
 and signal machinery cost more per request than the model call of a small model.  Everything
 else (health probes, ``/metrics``, ``/docs.json``, Swagger UI, 404/405) is an ordinary Quart route.
 
 Error mapping (body always JSON ``{"error", "detail", "request_id"}``): a :class:`BentotuiError`
 gets its ``http_status`` (``BadInput`` 400, ``ServiceUnavailable`` 503, ...), a body over the limit
-413, more than ``max_concurrency`` requests in flight 503, a request past ``timeout`` 504, and any
-other exception 500 with a short message; the traceback goes to the log only.
+413, a body not complete within ``read_timeout`` 408, more than ``max_concurrency`` API requests in
+flight 503, a request past ``timeout`` 504, and any other exception 500 with a short message; the
+traceback goes to the log only.  A runner's failure (a :class:`RunnerError`, or a 5xx error raised
+in a worker) is answered generically too: its message names the worker's files and code, so it
+goes to the log with the request id, never to the client; the caller's own errors (4xx) keep theirs.
+
+Connections: more than ``max_connections`` requests in progress on any route (uvicorn's
+``--limit-concurrency``; hypercorn has no such limit) get 503 at once, below the open-file limit,
+past which the server could accept no one.  Both 503 and 408 close the connection, so a client
+that keeps trickling a body cannot keep it.  405 answers name the allowed methods in ``Allow``.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from quart import Quart, Response, send_from_directory
@@ -29,7 +41,10 @@ from werkzeug.exceptions import HTTPException
 from bentotui.exceptions import BadInput, BentotuiError, PayloadTooLarge, RequestTimeout, ServiceUnavailable
 from bentotui.io.base import HTTPRequest
 from bentotui.monitoring.context import request_id as current_request_id
+from bentotui.runner.codec import raised_in_worker
+from bentotui.runner.errors import RunnerError
 from bentotui.server.access_log import AccessLog
+from bentotui.server.guard import RequestGuard, RequestRefused, refuse_websocket, service_cors_origins
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
 from bentotui.server.mounts import (
@@ -39,7 +54,7 @@ from bentotui.server.mounts import (
     mount_prefix,
     mount_prefixes,
 )
-from bentotui.server.options import DEFAULT_MAX_BODY
+from bentotui.server.options import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT_S
 from bentotui.service.context import respond_in_request
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
@@ -55,6 +70,7 @@ if TYPE_CHECKING:
         HTTPResponseStartEvent,
         HTTPScope,
         Scope,
+        WebsocketScope,
     )
 
     from bentotui.runner.pool import RunnerPool
@@ -69,6 +85,16 @@ def _error_body(error: str, detail: object, request_id: str) -> bytes:
     return json.dumps({"error": error, "detail": detail, "request_id": request_id}, default=str).encode()
 
 
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:  # a service's own error_code outside the standard ones
+        return "server error"
+
+
+_CLOSE = {"connection": "close"}  # h11 closes the connection once this response is sent
+
+
 def _endpoint_label(path: str) -> str:
     """Metrics label for a non-API path; unknown paths share one label to bound cardinality."""
     if path in _FIXED_ENDPOINTS:
@@ -77,7 +103,7 @@ def _endpoint_label(path: str) -> str:
 
 
 class ServerCore:
-    """ASGI middleware: request ids, metrics, access log, limits, and the API fast path."""
+    """ASGI middleware: the request guard, request ids, metrics, access log, limits, and the API fast path."""
 
     def __init__(
         self,
@@ -86,22 +112,31 @@ class ServerCore:
         *,
         metrics: ServerMetrics,
         access_log: AccessLog | None,
+        guard: RequestGuard,
         max_body: int,
         timeout: float,
         max_concurrency: int | None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+        max_connections: int | None = None,
     ) -> None:
         self.inner = inner
         self.apis = {api.route: api for api in service.apis.values()}  # routes are normalized to "/x"
         self.metrics = metrics
         self.access_log = access_log
+        self.guard = guard  # Host and cross-site checks, before any route (mounted apps too) sees a request
         self.max_body = max_body
         self.timeout = timeout
+        self.body_timeout = min(read_timeout, timeout)  # a body never gets longer than the request
         self.max_concurrency = max_concurrency
-        self.in_flight = 0
+        self.max_connections = max_connections
+        self.in_flight = 0  # API requests, against max_concurrency
+        self.in_progress = 0  # requests on any route, against max_connections
         self.mounts = mount_prefixes(service)  # mounted apps' traffic is labelled by its prefix
 
     async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and not await self._websocket_allowed(scope, send):
+                return
             await self.inner(scope, receive, send)
             return
         start = time.perf_counter()
@@ -114,16 +149,52 @@ class ServerCore:
             request_id = os.urandom(8).hex()
         path = scope["path"]
         api = self.apis.get(path)
-        if api is not None:
-            status = await self._api(api, scope, receive, send, request_id)
-            endpoint = path
+        refused: RequestRefused | None = None
+        try:
+            cors = self.guard.check(scope)
+        except RequestRefused as error:  # a Host that is not allowed, or a page from another origin
+            cors, refused = None, error
+        if cors is not None:  # a cross-origin request --cors-origin allows
+            send = cors.wrap(send)
+        if refused is not None:
+            logger.warning("refused %s %s: %s [%s]", scope["method"], path, refused.detail, request_id)
+            status = await self._fail(send, refused, request_id)
+        elif cors is not None and cors.preflight:
+            await _respond(send, 204, b"", "text/plain", request_id)
+            status = 204
+        elif self.max_connections is not None and self.in_progress >= self.max_connections:
+            exc = ServiceUnavailable(
+                "server overloaded", f"{self.max_connections} requests in progress (--max-connections)"
+            )
+            status = await self._fail(send, exc, request_id, _CLOSE)
         else:
-            status = await self._delegate(scope, receive, send, request_id)
-            endpoint = mount_prefix(path, self.mounts) or _endpoint_label(path)
+            self.in_progress += 1
+            try:
+                if api is not None:
+                    status = await self._api(api, scope, receive, send, request_id)
+                else:
+                    status = await self._delegate(scope, receive, send, request_id)
+            finally:
+                self.in_progress -= 1
+        endpoint = path if api is not None else mount_prefix(path, self.mounts) or _endpoint_label(path)
         elapsed = time.perf_counter() - start
         self.metrics.observe_request(endpoint, status, elapsed)
         if self.access_log is not None:
             self.access_log.log(scope["method"], path, status, elapsed * 1000.0, request_id)
+
+    async def _websocket_allowed(self, scope: WebsocketScope, send: ASGISendCallable) -> bool:
+        """Apply the guard to a websocket handshake (a mounted app's): browsers let any page open
+        one to any server, so a cross-site handshake is refused like a cross-site request."""
+        try:
+            self.guard.check(scope)
+        except RequestRefused as exc:
+            request_id = os.urandom(8).hex()
+            logger.warning("refused websocket %s: %s [%s]", scope["path"], exc.detail, request_id)
+            body = _error_body(exc.message, exc.detail, request_id)
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await refuse_websocket(send, exc.http_status, body, headers)
+            return False
+        return True
 
     async def _delegate(
         self, scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable, request_id: str
@@ -138,7 +209,11 @@ class ServerCore:
                 message["headers"] = [*message.get("headers", ()), rid_header]
             await send(message)
 
-        await self.inner(scope, receive, send_with_id)
+        token = current_request_id.set(request_id)  # the error handler's bodies carry it
+        try:
+            await self.inner(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)
         return status
 
     async def _api(
@@ -155,10 +230,16 @@ class ServerCore:
         in_progress = self.metrics.in_progress(api.route)
         in_progress.inc()
         request_token = current_request_id.set(request_id)  # bentoml.monitor records carry it
+        started = asyncio.get_running_loop().time()
+        reading = True
         try:
             try:
-                async with asyncio.timeout(self.timeout) as deadline:
+                # one deadline: the body's first, then moved to the whole request's
+                async with asyncio.timeout_at(started + self.body_timeout) as deadline:
                     http_request = await self._read_request(scope, receive)
+                    reading = False
+                    if self.body_timeout < self.timeout:
+                        deadline.reschedule(started + self.timeout)
                     value = await api.input.from_http(http_request)
                     if api.context is None:
                         response = api.output.to_http(await api.call(value))
@@ -168,12 +249,24 @@ class ServerCore:
             except TimeoutError:
                 if not deadline.expired():
                     raise
+                if reading:
+                    slow = BentotuiError(
+                        "request body too slow",
+                        f"the body was not complete within {self.body_timeout:g}s (--read-timeout)",
+                        error_code=HTTPStatus.REQUEST_TIMEOUT,
+                    )
+                    return await self._fail(send, slow, request_id, _CLOSE)
                 raise RequestTimeout(
                     "request timed out", f"{api.name} did not finish within {self.timeout:g}s"
                 ) from None
         except BentotuiError as exc:
             if exc.http_status >= 500:
                 logger.warning("%s %s -> %d: %s [%s]", scope["method"], scope["path"], exc.http_status, exc, request_id)
+                if isinstance(exc, RunnerError) or raised_in_worker(exc):
+                    detail = f"a runner failed in API {api.name!r}; see the server log"
+                    body = _error_body(_status_phrase(exc.http_status), detail, request_id)
+                    await _respond(send, exc.http_status, body, "application/json", request_id)
+                    return exc.http_status
             return await self._fail(send, exc, request_id)
         except Exception as exc:
             logger.exception("API %s failed [request id %s]", api.name, request_id)
@@ -211,9 +304,12 @@ class ServerCore:
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return HTTPRequest(body=body, content_type=headers.get("content-type", ""), headers=headers)
 
-    async def _fail(self, send: ASGISendCallable, exc: BentotuiError, request_id: str) -> int:
+    async def _fail(
+        self, send: ASGISendCallable, exc: BentotuiError, request_id: str, headers: Mapping[str, str] | None = None
+    ) -> int:
         status = exc.http_status
-        await _respond(send, status, _error_body(exc.message, exc.detail, request_id), "application/json", request_id)
+        body = _error_body(exc.message, exc.detail, request_id)
+        await _respond(send, status, body, "application/json", request_id, headers)
         return status
 
 
@@ -245,15 +341,22 @@ def create_app(
     *,
     max_body: int = DEFAULT_MAX_BODY,
     timeout: float = 60.0,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+    max_connections: int | None = None,
     max_concurrency: int | None = None,
     metrics: ServerMetrics | None = None,
     access_log: AccessLog | None = None,
     is_started: Callable[[], bool] = lambda: True,
+    host: str = DEFAULT_HOST,
+    allowed_hosts: Iterable[str] = (),
+    cors_origins: Iterable[str] = (),
 ) -> Quart:
     """The Quart app for ``service``.
 
     ``/readyz`` is 200 once ``is_started()`` (the launcher's: runners up, startup hooks run) and
     while ``pool`` (a RunnerPool, or None without runners) has a live worker for every runner.
+    ``host`` (the bound address), ``allowed_hosts`` and ``cors_origins`` (normalized by
+    ``ServeOptions``) configure the :class:`~bentotui.server.guard.RequestGuard`.
     """
     app = Quart(__name__, static_folder=STATIC_DIR, static_url_path=STATIC_PREFIX)
     metrics = metrics or ServerMetrics(service.name)
@@ -310,8 +413,11 @@ def create_app(
         if exc.code == 404:
             routes = ", ".join(sorted(["/", *_FIXED_ENDPOINTS - {"/"}, *(f"POST {r}" for r in service_routes)]))
             detail = f"no route {request.path}; routes: {routes}"
-        body = json.dumps({"error": (exc.name or "error").lower(), "detail": detail})
-        return Response(body, status=exc.code or 500, content_type="application/json")
+        body = json.dumps(
+            {"error": (exc.name or "error").lower(), "detail": detail, "request_id": current_request_id.get()}
+        )
+        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}  # a 405's allowed methods
+        return Response(body, status=exc.code or 500, content_type="application/json", headers=allow)
 
     service_routes = sorted(api.route for api in service.apis.values())
     install_mounts(app, service)
@@ -321,9 +427,15 @@ def create_app(
         service,
         metrics=metrics,
         access_log=access_log,
+        guard=RequestGuard(
+            bind_host=host, allowed_hosts=allowed_hosts, cors_origins=cors_origins,
+            trusted_origins=service_cors_origins(service),
+        ),
         max_body=max_body,
         timeout=timeout,
         max_concurrency=max_concurrency,
+        read_timeout=read_timeout,
+        max_connections=max_connections,
     )
     install_middlewares(app, service)
     return app

@@ -7,6 +7,8 @@ light on purpose: the CLI imports it to build ``--help``.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,12 @@ from bentotui.exceptions import InvalidArgument
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT_S = 60.0
+#: how long a request body may take to arrive (408 past it), apart from the handler's --timeout:
+#: a client that trickles its body must not hold a connection for the whole --timeout
+DEFAULT_READ_TIMEOUT_S = 15.0
+#: open files kept for the process itself (logs, worker sockets, metrics files, imports) when the
+#: default connection cap is derived from the open-file limit
+_FD_RESERVE = 128
 DEFAULT_MAX_BODY = 20 * 1024 * 1024
 LOG_FORMATS = ("text", "json")
 
@@ -33,9 +41,15 @@ class ServeOptions:
     timeout: float = DEFAULT_TIMEOUT_S
     max_concurrency: int | None = None
     max_body: int = DEFAULT_MAX_BODY
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S
+    max_connections: int | None = None
     log_format: str = "text"
     run_id: str | None = None
     python: str | None = None
+    #: Host names served besides localhost, loopback and the bound address (``--allowed-host``)
+    allowed_hosts: tuple[str, ...] = ()
+    #: origins whose web pages may call the server, with CORS headers (``--cors-origin``)
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
@@ -49,3 +63,65 @@ class ServeOptions:
             raise InvalidArgument(f"--working-dir {self.working_dir} is not a folder")
         if self.python is not None and not Path(self.python).is_file():
             raise InvalidArgument(f"--python {self.python} is not a file")
+        self.allowed_hosts = tuple(dict.fromkeys(_allowed_host(h) for h in self.allowed_hosts))
+        self.cors_origins = tuple(dict.fromkeys(_cors_origin(o) for o in self.cors_origins))
+        if not self.read_timeout > 0:
+            raise InvalidArgument(f"--read-timeout must be a positive number of seconds, not {self.read_timeout!r}")
+        if self.max_connections is None:
+            self.max_connections = default_max_connections()
+        elif self.max_connections < 1:
+            raise InvalidArgument(f"--max-connections must be at least 1, not {self.max_connections}")
+
+
+def default_max_connections() -> int:
+    """Requests in progress before new ones get 503: the open-file limit less a reserve.
+
+    Past the limit ``accept()`` fails and asyncio stops accepting for a second, so every new
+    client waits or times out; answering 503 below it keeps the server's answer fast and clear.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows has no open-file limit of this kind
+        return 1024
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 65536
+    return max(16, soft - _FD_RESERVE)
+
+
+_HOST_NAME = re.compile(r"(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+_ORIGIN = re.compile(r"(https?)://([a-z0-9_.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _allowed_host(value: str) -> str:
+    """An ``--allowed-host`` value as the guard compares it: lower-case, no port, no IPv6 brackets."""
+    host = value.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "*" or _HOST_NAME.fullmatch(host):
+        return host
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    raise InvalidArgument(
+        f"--allowed-host takes a host name or IP address without scheme or port (api.example.com, *.example.com, "
+        f"10.0.0.5, or * for any), not {value!r}"
+    )
+
+
+def _cors_origin(value: str) -> str:
+    """A ``--cors-origin`` value as browsers send ``Origin``: ``scheme://host[:port]``, lower-case,
+    without a default port or a trailing slash; ``*`` (any) and ``null`` (pages opened from files)."""
+    origin = value.strip().lower().rstrip("/")
+    if origin in ("*", "null"):
+        return origin
+    match = _ORIGIN.fullmatch(origin)
+    if match is None:
+        raise InvalidArgument(
+            f"--cors-origin takes an origin as browsers send it (http://localhost:8080, https://app.example.com; "
+            f"scheme, host and port, no path), * for any, or null, not {value!r}"
+        )
+    scheme, _, port = match.groups()
+    return origin.removesuffix(port) if port == _DEFAULT_PORTS[scheme] else origin

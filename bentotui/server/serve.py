@@ -239,8 +239,10 @@ class _Server:
 
         app = create_app(
             self.service, self.pool, max_body=self.options.max_body, timeout=self.options.timeout,
+            read_timeout=self.options.read_timeout, max_connections=self.options.max_connections,
             max_concurrency=self.options.max_concurrency, metrics=self.metrics, access_log=self.access_log,
-            is_started=lambda: self.started,
+            is_started=lambda: self.started, host=self.options.host,
+            allowed_hosts=self.options.allowed_hosts, cors_origins=self.options.cors_origins,
         )
         config = Config()
         config.bind = [f"fd://{self.fd}"]

@@ -248,3 +248,11 @@ async def test_from_sample():
         await strict.from_http(req("[[1, 2, 3]]"))
     assert desc.openapi_example() == [dict(zip(COLUMNS, [5.1, 3.5, 1.4, 0.2], strict=True))]
     assert desc.openapi_request_content()["text/csv"]["example"].startswith("sepal_length,")
+
+
+def test_non_finite_output_is_null():
+    body = PandasDataFrame().to_http(pd.DataFrame({"a": [np.nan, np.inf], "b": [1, 2]})).body
+    assert json.loads(body, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == [
+        {"a": None, "b": 1},
+        {"a": None, "b": 2},
+    ]

@@ -92,3 +92,39 @@ def test_openapi_examples():
     assert JSON().openapi_example() == {} and JSON().openapi_schema() == {}
     assert JSON(example={"text": "hi"}).openapi_example() == {"text": "hi"}
     assert JSON(Person, example=Person(name="Bo", age=7)).openapi_example()["name"] == "Bo"
+
+
+def test_non_finite_results_are_written_as_null():
+    """Strict JSON (``JSON.parse`` rejects NaN): NaN and the infinities become null, keys too."""
+    value = {
+        "floats": [float("nan"), float("inf"), -float("inf"), 0.5],
+        "numpy": np.array([np.nan, 1.0], dtype=np.float32),
+        float("nan"): (np.float64("inf"), {1, 2}),
+        "ok": [True, None, "s", 3],
+    }
+    body = JSON().to_http(value).body
+    assert json.loads(body, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
+        "floats": [None, None, None, 0.5],
+        "numpy": [None, 1.0],
+        "null": [None, [1, 2]],
+        "ok": [True, None, "s", 3],
+    }
+    assert JSON().to_http([1.5, "x"]).body == b'[1.5,"x"]'
+
+
+def test_encoding_errors_other_than_non_finite_floats_still_raise():
+    circular: list = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular reference"):
+        JSON().to_http(circular)
+    with pytest.raises(TypeError, match="cannot encode a builtins.object"):
+        JSON().to_http([float("nan"), object()])
+
+
+async def test_a_declared_charset_is_honoured_and_a_bogus_one_is_415():
+    req = HTTPRequest('{"name": "café"}'.encode("cp1252"), "application/json; charset=windows-1252")
+    assert await JSON().from_http(req) == {"name": "café"}
+    assert await JSON().from_http(HTTPRequest(b"[1]", "application/json; charset=UTF-8")) == [1]
+    with pytest.raises(BadInput, match="not a character set 'punycode'") as info:
+        await JSON().from_http(HTTPRequest(b"[1]", "application/json; charset=punycode"))
+    assert info.value.http_status == 415

@@ -104,3 +104,8 @@ async def test_from_sample():
     assert desc.dtype == np.float32 and desc.shape == (-1, 4)
     assert desc.openapi_example()[0] == pytest.approx([5.1, 3.5, 1.4, 0.2])
     assert (await desc.from_http(req(b"[[1, 2, 3, 4], [1, 2, 3, 4]]"))).dtype == np.float32
+
+
+def test_non_finite_output_is_null():
+    body = NumpyNdarray().to_http(np.array([[np.nan, np.inf], [-np.inf, 1.0]])).body
+    assert json.loads(body, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == [[None, None], [None, 1.0]]
