@@ -5,6 +5,10 @@ is bound and removes it on exit, so the CLI and the TUI find every server the sa
 that was killed cannot remove its entry: readers check the pid *and* the process start time (pids
 are reused) and sweep entries whose process is gone.
 
+A server that has exited but whose parent has not waited for it is a zombie: it counts as gone
+everywhere here.  The servers this process started (``start_run``, the TUI's way) are its children,
+so it reaps them whenever it reads the registry; otherwise they would stay zombies until it exits.
+
 This module is on the TUI's side of the layers: it must not import the server stack.
 """
 
@@ -31,6 +35,9 @@ STARTING, SERVING, STOPPING = "starting", "serving", "stopping"
 
 # A process start time read back from psutil may differ from the recorded one by rounding.
 _CREATE_TIME_SLACK_S = 1.0
+
+# The servers start_run spawned from this process, by pid, until they are reaped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass
@@ -117,8 +124,41 @@ def _read(path: Path) -> RunInfo | None:
         return None
 
 
+def reap_children() -> None:
+    """Collect the exit status of the servers this process started that have exited."""
+    for pid, child in list(_children.items()):
+        if child.poll() is not None:
+            _children.pop(pid, None)
+
+
+def _exited(proc: psutil.Process) -> bool:
+    """True once ``proc`` is gone or a zombie (a zombie child of this process is reaped)."""
+    child = _children.get(proc.pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(proc.pid, None)
+        return True
+    try:
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_exited(proc: psutil.Process, timeout: float) -> bool:
+    """Poll until ``proc`` has exited (zombies included: psutil.wait_procs counts them as alive)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while not _exited(proc):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.1)
+    return True
+
+
 def list_runs() -> list[RunInfo]:
     """Every live server, oldest first; entries of dead processes are removed on the way."""
+    reap_children()
     runs = []
     for path in sorted(paths.runs_dir().glob("*.json")):
         info = _read(path)
@@ -172,10 +212,9 @@ def stop_run(id_or_prefix: str, timeout: float = 10.0) -> RunInfo:
     try:
         proc = psutil.Process(info.pid)
         proc.terminate()
-        _, alive = psutil.wait_procs([proc], timeout=timeout)
-        if alive:
+        if not _wait_exited(proc, timeout):
             proc.kill()
-            psutil.wait_procs([proc], timeout=5)
+            _wait_exited(proc, 5)
     except psutil.NoSuchProcess:
         pass
     remove_run(info.id)
@@ -225,6 +264,7 @@ def start_run(
     while time.monotonic() < deadline:
         info = _read(entry)
         if info is not None:
+            _children[proc.pid] = proc
             return info
         code = proc.poll()
         if code is not None:

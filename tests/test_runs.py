@@ -110,6 +110,30 @@ def test_stop_run_kills_after_timeout():
             proc.wait()
 
 
+def test_stop_run_takes_a_zombie_whose_parent_does_not_reap_it_for_stopped(monkeypatch):
+    """The TUI's case seen from another process: the server exits on SIGTERM at once but stays a
+    zombie child of the TUI; stopping must neither wait out the timeout nor send SIGKILL."""
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"  # never waits for the child
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        _entry("zombie", child)
+        killed: list[int] = []
+        monkeypatch.setattr(psutil.Process, "kill", lambda self: killed.append(self.pid))
+        runs.stop_run("zombie", timeout=120)  # the test's own timeout (300 s) is the bound
+        assert psutil.Process(child).status() == psutil.STATUS_ZOMBIE  # the case under test
+        assert killed == []
+        assert runs.list_runs() == []
+    finally:
+        parent.kill()
+        parent.wait()
+
+
 def test_start_run_reports_startup_error(tmp_path):
     (tmp_path / "service.py").write_text("raise RuntimeError('boom at import')\n")
     with pytest.raises(BentotuiError, match="boom at import"):

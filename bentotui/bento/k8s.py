@@ -70,6 +70,15 @@ def manifests(tag: Tag, port: int, options: DeployOptions) -> list[dict[str, Any
         "image": options.image or f"{tag.name}:{tag.version}",
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        # the server answers only Host names it knows (DNS-rebinding guard): the Service's names in
+        # this namespace (probes use the pod IP, which a server bound to 0.0.0.0 accepts)
+        "env": [
+            {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "BENTOTUI_ALLOWED_HOSTS", "value": " ".join(
+                f"{name}{suffix}" for suffix in ("", ".$(POD_NAMESPACE)", ".$(POD_NAMESPACE).svc",
+                                                 ".$(POD_NAMESPACE).svc.cluster.local")
+            )},
+        ],
         "readinessProbe": {**probe, "failureThreshold": 3},
         "livenessProbe": {
             "httpGet": {"path": "/livez", "port": "http"},

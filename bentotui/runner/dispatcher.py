@@ -14,6 +14,20 @@ the rows ahead of it; a call that cannot make it is refused at once with ``Servi
 (HTTP 503) instead of queueing, and a queued call that still outlives the bound fails the same way
 (one timer, armed for the oldest call only).
 
+While a runner has no live worker because one is being restarted, calls queue instead of being
+refused: they leave as soon as the replacement is up, and the same ``max_latency_ms`` timer fails
+those that wait too long (the server's ``--timeout`` cancels them earlier if it is shorter).  Only
+the calls that were in flight on the dead worker fail at once (they may have run).  A runner whose
+workers cannot be restarted (the last start failed too) refuses at once, so a broken model does
+not hold every request for ``max_latency_ms``.
+
+An empty batch (``[]``, a zero-row array or DataFrame) is refused with ``BadInput`` (HTTP 400)
+before it is queued.  BentoML passes it to the model, so what a client gets depends on the model:
+scikit-learn refuses zero samples, a 1-D ``[]`` does not merge with 2-D calls and fails the batch it
+joins, and no empty output can be shaped without running the model.  One clear 400 for every
+batchable API and input type is the consistent answer; a service that wants ``[]`` back for ``[]``
+says so before calling its runner.
+
 Inputs are merged and outputs split by ``containers``; one pickle per batch, in the caller's
 event loop thread, with completion callbacks instead of a task per batch.
 """
@@ -28,7 +42,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Protocol
 
-from bentotui.exceptions import BentotuiError, ServiceUnavailable
+from bentotui.exceptions import BadInput, BentotuiError, ServiceUnavailable
 from bentotui.runner import containers
 from bentotui.runner.containers import CallSignature
 from bentotui.runner.cost import CostModel
@@ -45,11 +59,25 @@ class Observer(Protocol):
 
 
 class WorkerLike(Protocol):
+    """A worker slot as the dispatcher sees it (``pool._Worker``)."""
+
     client: Client | None
+
+    @property
+    def coming_back(self) -> bool:
+        """Its process died and a replacement is being started (calls may wait for it)."""
+        ...
 
 
 def live_clients(workers: Sequence[WorkerLike]) -> list[Client]:
     return [w.client for w in workers if w.client is not None and not w.client.closed]
+
+
+def no_live_worker(runner: str, workers: Sequence[WorkerLike]) -> ServiceUnavailable | None:
+    """The refusal for a call that finds no live worker, or None when a replacement is coming."""
+    if any(worker.coming_back for worker in workers):
+        return None
+    return ServiceUnavailable(f"runner {runner!r} has no live worker (restarting)")
 
 
 def report(observer: Observer | None, *fields: Any) -> None:
@@ -122,12 +150,16 @@ class Dispatcher:
     def submit(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         """Queue one call; the future resolves to this call's share of its batch's output."""
         rows, signature = containers.describe_call(args, self.input_dim)
+        if not rows:
+            raise BadInput(f"empty batch: {self.method} needs at least one row")
         clients = live_clients(self.workers)
         if not clients:
-            raise ServiceUnavailable(f"runner {self.runner!r} has no live worker (restarting)")
+            refusal = no_live_worker(self.runner, self.workers)
+            if refusal is not None:
+                raise refusal
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if self.cost.warm:
+        if clients and self.cost.warm:  # with none, the queue timer alone bounds the wait
             eta = self._eta(rows, clients, now)
             if eta > self.max_latency_s:
                 raise ServiceUnavailable(
@@ -312,11 +344,15 @@ class Dispatcher:
             if not call.future.done():
                 call.future.set_exception(exc)
 
-    def close(self, reason: str) -> None:
-        """Fail everything still queued (the pool is stopping)."""
+    def fail_queued(self, exc: BaseException) -> None:
+        """Fail everything still queued (no worker will take it); the dispatcher stays usable."""
         for timer in (self._timer, self._cork):
             if timer is not None:
                 timer.cancel()
         self._timer = self._cork = None
         queue, self.queue, self.queued_rows = self.queue, deque(), 0
-        self._fail(list(queue), ServiceUnavailable(reason))
+        self._fail(list(queue), exc)
+
+    def close(self, reason: str) -> None:
+        """Fail everything still queued (the pool is stopping)."""
+        self.fail_queued(ServiceUnavailable(reason))

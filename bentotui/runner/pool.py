@@ -22,8 +22,15 @@ Workers: ``workers`` per runner (else ``runner.workers``), default 1 for a runna
 and friends (unless the environment sets them).  Started as ``_process.self_command() +
 ["_worker", ...]``, or ``[python, "-m", "bentotui", "_worker", ...]`` when the runner or the pool
 names an external interpreter.  A worker that dies is restarted with backoff; its calls in flight
-fail at once with ``ServiceUnavailable`` (never retried: they may have run).  Workers exit on their
-own when the server process dies (see ``worker``).
+fail at once with ``ServiceUnavailable`` (never retried: they may have run).  Calls that arrive
+while a runner has no live worker wait for the replacement, up to the method's ``max_latency_ms``
+(batchable ones in their dispatcher's queue, the others here), unless the replacement itself failed
+to start: then they are refused at once.  Workers exit on their own when the server process dies
+(see ``worker``).
+
+The worker sockets live in a private temporary folder named after the server's pid
+(``_process.owned_temp_dir``); a server killed with SIGKILL cannot remove it, so every start sweeps
+the folders of servers that are gone.
 """
 
 from __future__ import annotations
@@ -35,7 +42,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -44,7 +50,7 @@ from typing import Any, Literal
 import bentotui
 from bentotui import _process
 from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
-from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, report
+from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.runner import Runner
 from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV, WorkerSpec
@@ -57,6 +63,7 @@ STOP_GRACE_S = 5.0
 _BACKOFF_MIN_S, _BACKOFF_MAX_S = 0.05, 5.0
 _STABLE_S = 10.0  # a worker that lived this long restarts without delay growth
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+SOCKET_DIR_PREFIX = "bentotui-workers-"
 
 
 def worker_count(runner: Runner, override: int | None) -> int:
@@ -77,10 +84,16 @@ class _Worker:
         self.restarting: asyncio.Task[None] | None = None
         self.up_since = 0.0
         self.backoff = _BACKOFF_MIN_S  # grows while the worker keeps dying young
+        self.failing = False  # the last attempt to restart it failed
 
     @property
     def alive(self) -> bool:
         return self.client is not None and not self.client.closed
+
+    @property
+    def coming_back(self) -> bool:
+        """A replacement is being started and the last attempt did not fail: calls may wait."""
+        return self.restarting is not None and not self.failing
 
     @property
     def inflight(self) -> int:
@@ -113,6 +126,7 @@ class _RunnerGroup:
             for name, method in runner.methods.items()
             if method.config.batchable
         }
+        self._waiters: list[asyncio.Future[None]] = []  # non-batchable calls waiting for a worker
 
     # -- processes ---------------------------------------------------------------------------
     def _command(self, worker: _Worker) -> tuple[list[str], dict[str, str]]:
@@ -208,11 +222,32 @@ class _RunnerGroup:
             except Exception as exc:
                 log.error("runner %s worker %d failed to restart: %s", self.runner.name, worker.index, exc)
                 backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                worker.failing = True
+                self._no_worker_coming()
                 continue
             worker.restarts += 1
             worker.restarting = None
+            worker.failing = False
             self.pump()
+            self._wake()
             return
+
+    def _no_worker_coming(self) -> None:
+        """A restart failed: if no worker is live or on its way, what waits for one fails now."""
+        if live_clients(self.workers):
+            return
+        refusal = no_live_worker(self.runner.name, self.workers)
+        if refusal is not None:
+            for dispatcher in self.dispatchers.values():
+                dispatcher.fail_queued(refusal)
+            self._wake()
+
+    def _wake(self) -> None:
+        """Let the non-batchable calls waiting for a worker look again."""
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def stop(self) -> None:
         for dispatcher in self.dispatchers.values():
@@ -220,8 +255,10 @@ class _RunnerGroup:
         for worker in self.workers:
             if worker.restarting is not None:
                 worker.restarting.cancel()
+                worker.restarting = None
             if worker.client is not None:
                 worker.client.close()
+        self._wake()  # nothing is coming back now: the waiting calls are refused
         await asyncio.gather(*(self._reap(w.proc) for w in self.workers if w.proc is not None))
 
     async def _reap(self, proc: asyncio.subprocess.Process) -> None:
@@ -240,14 +277,35 @@ class _RunnerGroup:
             return await dispatcher.submit(args, kwargs)
         if method not in self.runner.methods:
             raise InvalidArgument(f"runner {self.runner.name!r} has no method {method!r}")
-        clients = live_clients(self.workers)
-        if not clients:
-            raise ServiceUnavailable(f"runner {self.runner.name!r} has no live worker (restarting)")
+        clients = live_clients(self.workers) or await self._wait_for_worker(method)
         loop = asyncio.get_running_loop()
         started = loop.time()
         future = min(clients, key=lambda client: client.inflight).call(method, args, kwargs)
         future.add_done_callback(lambda _: self._single_done(method, loop.time() - started))
         return await future
+
+    async def _wait_for_worker(self, method: str) -> list[Client]:
+        """Live clients once a replacement worker is up; ``ServiceUnavailable`` if none is coming
+        or it takes longer than the method's ``max_latency_ms`` (as a queued batchable call)."""
+        loop = asyncio.get_running_loop()
+        budget_s = self.runner.methods[method].max_latency_ms / 1000
+        deadline = loop.time() + budget_s
+        while not (clients := live_clients(self.workers)):
+            refusal = no_live_worker(self.runner.name, self.workers)
+            if refusal is not None:
+                raise refusal
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, deadline - loop.time())
+            except TimeoutError:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+                raise ServiceUnavailable(
+                    f"runner {self.runner.name!r}: {method} waited over "
+                    f"max_latency_ms={budget_s * 1000:.0f} for a worker"
+                ) from None
+        return clients
 
     def _single_done(self, method: str, exec_s: float) -> None:
         report(self.pool.observer, self.runner.name, method, 1, 0.0, exec_s)
@@ -316,7 +374,8 @@ class RunnerPool:
     async def start(self) -> None:
         """Spawn every worker (concurrently) and bind the runners; raises if any cannot start."""
         self.loop = asyncio.get_running_loop()
-        self.socket_dir = tempfile.mkdtemp(prefix="bentotui-")
+        _process.sweep_owned_temp_dirs(SOCKET_DIR_PREFIX)  # left by servers killed with SIGKILL
+        self.socket_dir = _process.owned_temp_dir(SOCKET_DIR_PREFIX)
         try:
             await asyncio.gather(*(g.spawn(w) for g in self._groups for w in g.workers))
         except BaseException:

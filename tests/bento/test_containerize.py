@@ -20,6 +20,8 @@ from bentotui.bento.containerize import containerize, find_engine, write_context
 from bentotui.exceptions import Conflict
 from tests.bento.conftest import IRIS_ROWS
 
+STATIC = Path(__file__).resolve().parents[2] / "bentotui" / "server" / "static"
+
 
 def dockerfile_instructions(text: str) -> dict[str, list[str]]:
     """``{INSTRUCTION: [arguments, ...]}`` of a Dockerfile (continuation lines joined)."""
@@ -44,7 +46,10 @@ def test_context_contents(tmp_path: Path, iris_bento) -> None:
     assert (ctx / "requirements.txt").read_text() == (iris_bento.path / "env/python/requirements.txt").read_text()
     [wheel] = (ctx / "wheels").glob("bentotui-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "bentotui/bento/containerize.py" in names and "bentotui/server/static/" not in names
+    assert "bentotui/bento/containerize.py" in names
+    # the image serves the Swagger UI from local files (no CDN): they are package data of the wheel
+    static = {f"bentotui/server/static/{f.name}" for f in STATIC.iterdir() if f.is_file()}
+    assert "bentotui/server/static/index.html" in static and static <= set(names)
     assert not any(n.startswith("tests/") or "__pycache__" in n for n in names)
 
     docker = dockerfile_instructions((ctx / "Dockerfile").read_text())

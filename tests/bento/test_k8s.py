@@ -68,6 +68,13 @@ def test_deployment() -> None:
     assert container.security_context.allow_privilege_escalation is False
     mounts = {m.mount_path for m in container.volume_mounts}
     assert {"/tmp", "/home/bentotui/home"} <= mounts
+    # the Service's in-cluster names pass the server's Host allow-list
+    env = {e.name: e for e in container.env}
+    assert env["POD_NAMESPACE"].value_from.field_ref.field_path == "metadata.namespace"
+    assert env["BENTOTUI_ALLOWED_HOSTS"].value.split() == [
+        "iris-classifier", "iris-classifier.$(POD_NAMESPACE)", "iris-classifier.$(POD_NAMESPACE).svc",
+        "iris-classifier.$(POD_NAMESPACE).svc.cluster.local",
+    ]
 
 
 def test_service_and_hpa() -> None:

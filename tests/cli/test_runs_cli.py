@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from bentotui import runs
@@ -45,10 +46,15 @@ def test_list_stop_logs(running):
     logs = bentotui("runs", "logs", running.id[:-2], "-n", "5")
     assert logs.returncode == 0 and "POST /echo 200" in logs.stdout and "cli-1" in logs.stdout
 
-    stopped = bentotui("runs", "stop", running.id)
+    # the server is this test process's child, as a server started by the TUI is the TUI's: once
+    # it exits it is a zombie until we reap it, and `runs stop` must not take that for alive
+    # (it waited the whole --timeout, then sent SIGKILL); the bound here is far below --timeout
+    stopped = bentotui("runs", "stop", running.id, "--timeout", "120", timeout=60)
     assert stopped.returncode == 0 and f"stopped {running.id}" in stopped.stdout
     assert not runs.is_alive(running)
     assert "no running servers" in bentotui("runs", "list").stdout
+    runs.list_runs()  # reading the registry reaps the servers this process started
+    assert not psutil.pid_exists(running.pid)
 
 
 def test_logs_follow_ends_when_server_stops(running):

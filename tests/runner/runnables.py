@@ -88,3 +88,12 @@ class IrisForest(IrisLR):
 
         iris = load_iris()
         self.model = RandomForestClassifier(n_estimators=100, random_state=0).fit(iris.data, iris.target)
+
+
+class BrokenWhileMarked(Doubler):
+    """A Doubler that cannot start while the file ``marker`` exists (a worker that fails to restart)."""
+
+    def __init__(self, marker: str) -> None:
+        if os.path.exists(marker):
+            raise RuntimeError("cannot load the model file")
+        super().__init__()

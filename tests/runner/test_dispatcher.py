@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from bentotui.exceptions import ServiceUnavailable
+from bentotui.exceptions import BadInput, ServiceUnavailable
 from bentotui.runner.cost import CostModel
 from bentotui.runner.dispatcher import Dispatcher
 
@@ -34,8 +34,11 @@ class FakeClient:
 
 
 class Slot:
-    def __init__(self, client) -> None:
+    """A worker slot; ``coming_back`` while the pool restarts its process."""
+
+    def __init__(self, client, coming_back: bool = False) -> None:
         self.client = client
+        self.coming_back = coming_back
 
 
 class Recorder:
@@ -179,6 +182,60 @@ async def test_no_live_worker_is_refused():
     client.closed = True
     with pytest.raises(ServiceUnavailable, match="no live worker"):
         make(client).submit(([1],), {})
+
+
+async def test_calls_wait_for_a_worker_that_is_coming_back_and_leave_when_it_is_up():
+    slot = Slot(None, coming_back=True)
+    dispatcher = make(None, workers=[slot])
+    for n in (1, 8) * 10:  # a warm cost model (no fixed cost) must not refuse them either
+        dispatcher.cost.update(n, 0.001 * n)
+    waiting = [dispatcher.submit(([i],), {}) for i in range(3)]
+    await turn()
+    assert dispatcher.queued_rows == 3 and not any(f.done() for f in waiting)
+    client = FakeClient()
+    slot.client, slot.coming_back = client, False
+    dispatcher.pump()  # what the pool does once the replacement is connected
+    assert len(client.sent) == 1 and client.sent[0][1] == ([0, 1, 2],)
+    client.finish()
+    assert await asyncio.gather(*waiting) == [[0], [2], [4]]
+
+
+async def test_calls_waiting_for_a_worker_fail_at_max_latency():
+    dispatcher = make(None, workers=[Slot(None, coming_back=True)], max_latency_ms=50)
+    waiting = dispatcher.submit(([1],), {})
+    with pytest.raises(ServiceUnavailable, match="waited over max_latency_ms=50"):
+        await asyncio.wait_for(waiting, 2)
+    assert dispatcher.queued_rows == 0
+
+
+async def test_fail_queued_fails_waiting_calls_and_the_dispatcher_stays_usable():
+    slot = Slot(None, coming_back=True)
+    dispatcher = make(None, workers=[slot])
+    waiting = dispatcher.submit(([1],), {})
+    dispatcher.fail_queued(ServiceUnavailable("the restart failed"))
+    with pytest.raises(ServiceUnavailable, match="the restart failed"):
+        await waiting
+    client = FakeClient()
+    slot.client, slot.coming_back = client, False
+    later = dispatcher.submit(([5],), {})
+    await turn()
+    client.finish()
+    assert await later == [10]
+
+
+@pytest.mark.parametrize("empty", [[], np.zeros((0, 4)), np.zeros(0)], ids=["list", "2d-array", "1d-array"])
+async def test_an_empty_batch_is_bad_input_and_never_queued(empty):
+    client = FakeClient()
+    dispatcher = make(client)
+    for _ in range(2):  # the second one used to divide by zero rows (arrival gap)
+        with pytest.raises(BadInput, match="empty batch: predict needs at least one row"):
+            dispatcher.submit((empty,), {})
+    await turn()
+    assert dispatcher.queued_rows == 0 and client.sent == []
+    real = dispatcher.submit(([1],), {})
+    await turn()
+    client.finish()
+    assert await real == [2]
 
 
 async def test_close_fails_queued_calls():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -16,11 +18,12 @@ import numpy as np
 import psutil
 import pytest
 
+from bentotui import _process
 from bentotui.exceptions import BadInput, BuildError, ServiceUnavailable
 from bentotui.runner import Runner
 from bentotui.runner.errors import RunnerError
-from bentotui.runner.pool import RunnerPool
-from tests.runner.runnables import Broken, Doubler
+from bentotui.runner.pool import SOCKET_DIR_PREFIX, RunnerPool
+from tests.runner.runnables import Broken, BrokenWhileMarked, Doubler
 
 ROOT = Path(__file__).resolve().parents[2]  # tests.runner.runnables is importable from here
 
@@ -107,8 +110,9 @@ async def test_worker_errors_keep_their_meaning(started):
     with pytest.raises(BadInput, match="expected 4 features, got 2") as info:
         await runner.fail.async_run("bad")
     assert info.value.detail == {"expected": 4}
-    with pytest.raises(RunnerError, match="^ValueError: boom second line$"):
+    with pytest.raises(RunnerError) as failed:
         await runner.fail.async_run("other")
+    assert str(failed.value) == "ValueError: boom second line"  # one line (pytest's match also reads notes)
     # a wrong-width request fails alone; concurrent good ones are not dragged down with it
     good = [runner.width4.async_run(np.ones((1, 4))) for _ in range(20)]
     bad = runner.width4.async_run(np.ones((1, 2)))
@@ -196,6 +200,70 @@ async def test_killing_a_worker_under_load_nothing_hangs_and_it_recovers(started
     assert_gone([victim])
 
 
+async def test_calls_during_a_restart_wait_for_the_new_worker_and_only_the_call_in_flight_fails(started):
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.5}, max_latency_ms=60_000)
+    pool = await started([runner])
+    [victim] = worker_pids(pool)
+    in_flight = asyncio.ensure_future(runner.async_run([1]))
+    await asyncio.sleep(0.1)  # it is on the worker, sleeping; the next ones queue behind it
+    queued = [asyncio.ensure_future(runner.async_run([i])) for i in range(2, 5)]
+    await asyncio.sleep(0)
+    os.kill(victim, signal.SIGKILL)
+    with pytest.raises(ServiceUnavailable, match="went away during the call"):
+        await asyncio.wait_for(in_flight, 30)
+    assert not pool.ready
+    single = asyncio.ensure_future(runner.pid.async_run())  # not batchable: waits in the pool
+    later = asyncio.ensure_future(runner.async_run([5]))  # batchable: waits in the dispatcher
+    assert await asyncio.wait_for(asyncio.gather(*queued, later), 30) == [[4], [6], [8], [10]]
+    [replacement] = worker_pids(pool)
+    assert replacement != victim and await single == replacement
+
+
+async def test_a_worker_that_fails_to_restart_fails_its_waiting_calls_at_once(started, tmp_path):
+    marker = tmp_path / "broken"
+    runner = Runner(BrokenWhileMarked, runnable_init_params={"marker": str(marker)}, max_latency_ms=600_000)
+    pool = await started([runner])
+    [victim] = worker_pids(pool)
+    marker.touch()
+    os.kill(victim, signal.SIGKILL)
+    while pool.ready:
+        await asyncio.sleep(0.01)
+    waiting = [asyncio.ensure_future(runner.async_run([1])), asyncio.ensure_future(runner.pid.async_run())]
+    # refused once the replacement failed to start, long before max_latency_ms (the bound here)
+    for call in waiting:
+        with pytest.raises(ServiceUnavailable, match="has no live worker"):
+            await asyncio.wait_for(call, 60)
+    with pytest.raises(ServiceUnavailable, match="has no live worker"):
+        await asyncio.wait_for(runner.async_run([1]), 60)
+    marker.unlink()  # the pool keeps retrying, with backoff
+    for _ in range(600):
+        if pool.ready:
+            break
+        await asyncio.sleep(0.05)
+    assert await runner.async_run([21]) == [42]
+
+
+def test_sweep_removes_the_socket_folders_of_gone_processes_only(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = Path(tempfile.gettempdir()) / f"{SOCKET_DIR_PREFIX}{gone.pid}-test"
+    stale.mkdir()
+    (stale / "0-0.sock").touch()
+    mine = Path(_process.owned_temp_dir(SOCKET_DIR_PREFIX))  # this process: alive
+    reused = Path(tempfile.gettempdir()) / f"{SOCKET_DIR_PREFIX}{os.getpid()}-reused"
+    reused.mkdir()
+    os.utime(reused, (1_000_000_000, 1_000_000_000))  # last changed before this process started
+    other = Path(tempfile.mkdtemp(prefix="bentotui-unrelated-"))
+    try:
+        removed = _process.sweep_owned_temp_dirs(SOCKET_DIR_PREFIX)
+        assert str(stale) in removed and str(reused) in removed
+        assert not stale.exists() and not reused.exists()
+        assert mine.is_dir() and other.is_dir()
+    finally:
+        for path in (stale, mine, reused, other):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 async def test_tcp_transport(started):
     runner = Runner(Doubler)
     await started([runner], transport="tcp")
@@ -248,7 +316,7 @@ def test_workers_exit_when_the_server_process_dies(tmp_path):
         async def main():
             pool = RunnerPool([Runner(Doubler)], workers=2, working_dir={str(ROOT)!r})
             await pool.start()
-            print(" ".join(str(w["pid"]) for w in pool.stats()["doubler"]["workers"]), flush=True)
+            print(pool.socket_dir, *(w["pid"] for w in pool.stats()["doubler"]["workers"]), flush=True)
             await asyncio.sleep(60)
 
         asyncio.run(main())
@@ -256,12 +324,22 @@ def test_workers_exit_when_the_server_process_dies(tmp_path):
     )
     server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
-        pids = [int(p) for p in server.stdout.readline().split()]
+        socket_dir, *pids = server.stdout.readline().split()
+        pids = [int(p) for p in pids]
         assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
     finally:
         server.kill()  # no chance to clean up
         server.wait(10)
     assert_gone(pids)
+    assert Path(socket_dir).is_dir()  # litter a SIGKILL leaves ...
+    next_pool = RunnerPool([Runner(Doubler)], working_dir=ROOT)
+
+    async def start_and_stop() -> None:
+        await next_pool.start()
+        await next_pool.stop()
+
+    asyncio.run(start_and_stop())
+    assert not Path(socket_dir).exists()  # ... swept by the next start
 
 
 async def test_dataframes_through_workers_keep_each_calls_rows_and_index(started):
@@ -277,7 +355,6 @@ async def test_dataframes_through_workers_keep_each_calls_rows_and_index(started
 
 
 async def test_model_runner_end_to_end(started, iris_data):
-    pytest.importorskip("bentotui.frameworks.sklearn", reason="the sklearn framework module is not there yet")
     from sklearn.linear_model import LogisticRegression
 
     import bentotui

@@ -55,7 +55,7 @@ async def test_serve_model_test_request_logs_and_stop(make_app, iris_model, stop
         await wait_for(pilot, lambda: isinstance(app.screen, ServersScreen), what="servers area")
         await wait_for(pilot, lambda: entry_state(app) == READY, timeout=90, what="server ready")
         entry = next(iter(app.book.entries.values()))
-        assert str(iris_model.tag) in entry.run.target or "iris" in entry.run.target
+        assert entry.run.target == f"--model {iris_model.tag}"  # the selected model, by exact tag
         assert psutil.pid_exists(entry.run.pid)
         row = app.screen.query_one(DataTable).get_row(entry.id)
         assert str(row[3]) == "ready" and str(row[1]) == str(entry.run.port)
