@@ -40,13 +40,14 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bentotui import _process
 
 if TYPE_CHECKING:
     from prometheus_client.samples import Sample
@@ -83,6 +84,10 @@ def batch_size_buckets(max_batch_size: int) -> tuple[float, ...]:
     return (*bounds, max_batch_size, math.inf)
 
 
+#: one folder per server run, named after the server's pid so the next start can sweep dead ones
+METRICS_DIR_PREFIX = "bentotui-metrics-"
+
+
 @contextlib.contextmanager
 def multiprocess_dir() -> Iterator[Path]:
     """Point ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder for one server run; removed on exit.
@@ -91,7 +96,8 @@ def multiprocess_dir() -> Iterator[Path]:
     run before the service (which may define metrics) is imported and before workers are spawned;
     if something imported it earlier, the store is chosen again for the metrics made from now on.
     """
-    path = tempfile.mkdtemp(prefix="bentotui-metrics-")
+    _process.sweep_owned_temp_dirs(METRICS_DIR_PREFIX)  # left by a server that was SIGKILLed
+    path = _process.owned_temp_dir(METRICS_DIR_PREFIX)
     previous = os.environ.get(MULTIPROC_ENV)
     os.environ[MULTIPROC_ENV] = path
     _choose_value_store()

@@ -132,6 +132,19 @@ def test_multiprocess_dir_is_fresh_exported_and_removed():
     assert not ServerMetrics("svc").multiprocess
 
 
+def test_a_sigkilled_servers_metrics_folder_is_swept_at_the_next_start():
+    import subprocess
+    import sys
+    import tempfile
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.mkdtemp(prefix=f"bentotui-metrics-{gone.stdout.strip()}-"))
+    (stale / "counter_1.db").write_bytes(b"\0")
+    with multiprocess_dir() as folder:
+        assert folder.name.startswith(f"bentotui-metrics-{os.getpid()}-")
+        assert not stale.exists()
+
+
 def test_user_metrics_module_hands_out_prometheus_classes():
     import prometheus_client
 
