@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -284,6 +284,10 @@ class BentoInfo:
         return data
 
 
+#: the ``bento.yaml`` keys a listing keeps and caches: the ones :class:`BentoInfo` reads
+LIST_KEYS = tuple(f.name for f in fields(BentoInfo))
+
+
 def _validate_manifest(data: dict[str, Any], source: Path) -> None:
     """An archive whose ``bento.yaml`` would not read is refused before it enters the store."""
     BentoInfo.from_manifest(data, source)
@@ -325,6 +329,7 @@ class BentoStore:
             kind="bento",
             archive_suffix=ARCHIVE_SUFFIX,
             validate_import=_validate_manifest,
+            list_keys=LIST_KEYS,
         )
 
     def get(self, tag: str | Tag) -> Bento:

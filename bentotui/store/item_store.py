@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,11 +45,15 @@ TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 LOCK_SUFFIX = ".lock"
 STORE_LOCK = ".store.lock"
-#: manifests as parsed by the last full listing, keyed by ``name/version`` with the manifest's
-#: (mtime_ns, size, inode): listing re-parses only what changed, because parsing 1,000 YAML files
-#: alone takes about 0.2 s.  It is only a cache: unreadable means empty, and it is never trusted
-#: for an entry whose manifest stamp differs.
+#: manifests as parsed by the last listings (only the keys a listing reads, see ``list_keys``),
+#: keyed by ``name/version`` with the manifest's (mtime_ns, size, inode): listing re-parses only
+#: what changed, because parsing 1,000 YAML files alone takes about 0.2 s.  It is only a cache:
+#: unreadable or of another format means empty, and it is never trusted for an entry whose
+#: manifest stamp differs.
 LIST_CACHE = ".list-cache.json"
+#: the cache's layout; a cache of another one (such as the whole manifests cached before the
+#: manifest bounds existed) is ignored and rewritten
+LIST_CACHE_FORMAT = 2
 #: a ``.tmp-*`` file (a lock without its folder, a listing-cache temporary) is only an orphan once
 #: it is this old: a writer takes its lock a moment before it makes its folder, so a fresh lock may
 #: belong to a writer that is starting.
@@ -65,11 +69,28 @@ Validator = Callable[[dict[str, Any], Path], None]
 
 
 def dump_yaml(data: Any) -> str:
-    """YAML as the store writes it: block style, keys in insertion order."""
-    import yaml  # here and in read_manifest: a listing served from LIST_CACHE never needs it
+    """YAML as the store writes it: block style, keys in insertion order, never an anchor."""
+    from bentotui.store import safe_yaml  # here and in read_manifest: a cached listing never needs yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return safe_yaml.dump(data)
+
+
+def creation_time(manifest: Mapping[str, Any], source: Path | str) -> datetime:
+    """The manifest's ``creation_time``, aware; StoreCorrupted naming ``source`` if it is not one.
+
+    ``latest`` and every listing order by it, as BentoML's store does, so an entry whose time
+    cannot be read is reported as corrupt rather than sorted anywhere.
+    """
+    value = manifest.get("creation_time")
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise StoreCorrupted(
+            f"{source}: field 'creation_time' must be an ISO 8601 time with a UTC offset, got {value!r}"
+        )
+    return when
 
 
 def is_file_list(files: object) -> TypeGuard[list[dict[str, Any]]]:
@@ -77,7 +98,8 @@ def is_file_list(files: object) -> TypeGuard[list[dict[str, Any]]]:
     return isinstance(files, list) and all(
         isinstance(f, dict)
         and isinstance(f.get("path"), str)
-        and isinstance(f.get("size"), int)
+        and type(f.get("size")) is int
+        and f["size"] >= 0  # a negative size would let a manifest understate what an import writes
         and isinstance(f.get("sha256"), str)
         for f in files
     )
@@ -116,6 +138,7 @@ class ItemStore:
         kind: str = "item",
         archive_suffix: str = ".tar",
         validate_import: Validator | None = None,
+        list_keys: Collection[str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.manifest = manifest
@@ -124,22 +147,36 @@ class ItemStore:
         #: the kind's own checks of an archive's manifest before it is committed (on reads the
         #: caller checks: the model store turns every manifest into a ModelInfo anyway)
         self._validate_import = validate_import
+        #: the manifest keys that :meth:`scan` keeps (besides the store's own): the fields the
+        #: kind's typed reading takes.  Anything else in a manifest (a foreign tool's keys) stays
+        #: out of listings and their cache.  None keeps every key.
+        self._list_keys = None if list_keys is None else frozenset((*RESERVED_KEYS, *list_keys))
 
     # ------------------------------------------------------------------ reading
 
     def read_manifest(self, folder: Path, expect: Tag | None = None) -> dict[str, Any]:
-        """Parse and check ``folder``'s manifest; ``expect`` is the tag its folder names."""
+        """Parse and check ``folder``'s manifest; ``expect`` is the tag its folder names.
+
+        Every read, not only an import, holds the manifest to the bounds of
+        :mod:`bentotui.store.safe_yaml`: the store is shared, and a manifest written or edited by
+        anything else must cost one StoreCorrupted, not the memory or stack of every reader.
+        """
         import yaml
+
+        from bentotui.store import safe_yaml
 
         file = folder / self.manifest
         try:
-            text = file.read_bytes()
+            with open(file, "rb") as fh:
+                text = fh.read(safe_yaml.MAX_MANIFEST_BYTES + 1)  # enough to tell it is too big
         except FileNotFoundError:
             raise StoreCorrupted(f"{file} is missing") from None
         except OSError as exc:
             raise StoreCorrupted(f"cannot read {file}: {exc.strerror}") from None
         try:
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = safe_yaml.load(text)
+        except safe_yaml.ManifestRefused as exc:
+            raise StoreCorrupted(f"{file} {exc}") from None
         except yaml.YAMLError as exc:
             problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
             raise StoreCorrupted(f"{file} is not valid YAML: {problem}") from None
@@ -156,19 +193,28 @@ class ItemStore:
             raise StoreCorrupted(f"{file}: 'latest' is not a version")
         if expect is not None and tag != expect:
             raise StoreCorrupted(f"{file} names {tag}, but lives in the folder of {expect}")
+        creation_time(data, file)
         files = data["files"]
         if not is_file_list(files):
             raise StoreCorrupted(f"{file}: 'files' must be a list of {{path, size, sha256}}")
         return data
 
     def resolve(self, tag: str | Tag) -> tuple[Tag, Path]:
-        """The concrete tag and folder of ``tag`` (newest version for ``latest``), without reading it."""
+        """The concrete tag and folder of ``tag``; an exact tag is not read, so a corrupt one resolves.
+
+        ``latest`` is the readable version with the newest ``creation_time``, ties broken by the
+        larger version, as in BentoML.  Not the largest version string: an imported version
+        (``zzzz``, ``v1``) would then stay ``latest`` for good, whatever is saved after it.  When
+        no version of the name reads, the first problem is raised (StoreCorrupted).
+        """
         tag = Tag.parse(tag)
         if tag.is_latest:
-            found = self._versions(tag.name)
-            if not found:
+            items, problems = self._read_versions([tag.name], whole=False)
+            if not items:
+                if problems:
+                    raise problems[0]
                 raise NotFound(f"{self.kind} {tag.name!r} not found")
-            tag = tag.with_version(max(found))
+            tag = max(items, key=_age).tag
         folder = tag.path_in(self.root)
         if not folder.is_dir():
             raise NotFound(f"{self.kind} {str(tag)!r} not found")
@@ -203,6 +249,17 @@ class ItemStore:
                     names = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
             except FileNotFoundError:
                 names = []
+        items, problems = self._read_versions(names, whole=name is None)
+        items.sort(key=_age, reverse=True)
+        return items, problems
+
+    def _read_versions(self, names: list[str], *, whole: bool) -> tuple[list[Item], list[StoreCorrupted]]:
+        """Every version of ``names`` as a listing sees it, and the entries that could not be read.
+
+        What was read goes back into the listing cache: all of it when ``names`` is the ``whole``
+        store, else in place of those names' entries (so resolving ``latest`` of a name with many
+        versions parses each manifest once, not on every call).
+        """
         cache = self._load_list_cache()
         seen: dict[str, list[Any]] = {}
         items: list[Item] = []
@@ -214,22 +271,21 @@ class ItemStore:
                 try:
                     tag = Tag(item_name, version)
                     stamp = _stamp(folder / self.manifest)
-                    cached = cache.get(key)
-                    if stamp is not None and cached and cached[0] == stamp:
-                        manifest = cached[1]
-                    else:
-                        manifest = self.read_manifest(folder, expect=tag)
+                    manifest = _cached(cache.get(key), stamp) or self.read_manifest(folder, expect=tag)
                 except InvalidArgument as exc:
                     problems.append(StoreCorrupted(f"{folder}: {exc.message}"))
                     continue
                 except StoreCorrupted as exc:
                     problems.append(exc)
                     continue
+                if self._list_keys is not None:
+                    manifest = {k: v for k, v in manifest.items() if k in self._list_keys}
                 seen[key] = [stamp, manifest]
                 items.append(Item(tag, folder, manifest))
-        if name is None and seen != cache:
+        if not whole:
+            seen = {**{k: v for k, v in cache.items() if k.partition("/")[0] not in names}, **seen}
+        if seen != cache:
             self._save_list_cache(seen)
-        items.sort(key=lambda item: (str(item.manifest["creation_time"]), item.tag.version), reverse=True)
         return items, problems
 
     def _load_list_cache(self) -> dict[str, list[Any]]:
@@ -237,13 +293,17 @@ class ItemStore:
             data = json.loads((self.root / LIST_CACHE).read_bytes())
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict) or data.get("format") != LIST_CACHE_FORMAT:
+            return {}
+        entries = data.get("items")
+        return entries if isinstance(entries, dict) else {}
 
     def _save_list_cache(self, entries: dict[str, list[Any]]) -> None:
         """Best effort: a cache that cannot be written (or holds non-JSON data) is just skipped."""
         tmp = self.root / f"{TMP_PREFIX}cache-{os.getpid()}-{secrets.token_hex(4)}.json"
+        cache = {"format": LIST_CACHE_FORMAT, "items": entries}
         try:
-            tmp.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+            tmp.write_text(json.dumps(cache, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, self.root / LIST_CACHE)
         except (OSError, TypeError, ValueError):
             tmp.unlink(missing_ok=True)
@@ -298,7 +358,7 @@ class ItemStore:
                 "files": files,
                 "size_bytes": sum(f["size"] for f in files),
             }
-            _write_synced(draft.path / self.manifest, dump_yaml(manifest))
+            _write_synced(draft.path / self.manifest, self._readable_text(draft.name, manifest))
             target = self.root / draft.name / version
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -316,6 +376,21 @@ class ItemStore:
         raise BentotuiError(
             f"could not store {self.kind} {draft.name!r}: no free version after {COMMIT_ATTEMPTS} tries"
         )
+
+    def _readable_text(self, name: str, manifest: dict[str, Any]) -> str:
+        """``manifest`` as YAML, InvalidArgument if a read would refuse it (too big or too deep).
+
+        The bounds of every read hold for a save too, so the store never commits an item that it
+        would then list as corrupt.
+        """
+        from bentotui.store import safe_yaml
+
+        text = dump_yaml(manifest)
+        try:
+            safe_yaml.load(text.encode())
+        except safe_yaml.ManifestRefused as exc:
+            raise InvalidArgument(f"cannot save {self.kind} {name!r}: its {self.manifest} {exc}") from None
+        return text
 
     def delete(self, tag: str | Tag) -> Tag:
         """Remove one version (even one with a corrupt manifest); returns the concrete tag."""
@@ -483,6 +558,25 @@ def _lock_if_free(path: Path) -> Iterator[bool]:
         yield True
     finally:
         lock.release()
+
+
+def _cached(entry: object, stamp: list[int] | None) -> dict[str, Any] | None:
+    """The manifest the listing cache holds for ``stamp``, if it is one a listing can sort."""
+    if stamp is None or not isinstance(entry, list) or len(entry) != 2 or entry[0] != stamp:
+        return None
+    manifest = entry[1]
+    if not isinstance(manifest, dict):
+        return None
+    try:
+        creation_time(manifest, LIST_CACHE)
+    except StoreCorrupted:
+        return None  # a damaged cache: read the manifest itself
+    return manifest
+
+
+def _age(item: Item) -> tuple[datetime, str]:
+    """How new ``item`` is: its creation time, then its version (BentoML's order for ``latest``)."""
+    return creation_time(item.manifest, item.path), item.tag.version or ""
 
 
 def _stamp(path: Path) -> list[int] | None:

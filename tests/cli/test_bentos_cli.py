@@ -123,3 +123,21 @@ def test_bentomls_top_level_bento_commands_work_hidden(iris_bento) -> None:
     assert bentotui("delete", tag, "--yes").returncode == 0
     assert json.loads(bentotui("list", "-o", "json").stdout) == []
     assert "│ list" not in bentotui("--help").stdout  # `bentos list` is the documented name
+
+
+def test_a_deeply_nested_bento_yaml_is_one_error_line() -> None:
+    """``bentos get -o yaml|json`` of a manifest nested 950 levels deep: one red line, not a
+    RecursionError traceback; listing reports it and goes on."""
+    from bentotui.store.bentos import BentoStore
+
+    with BentoStore().items.create("deep") as draft:
+        (draft.path / "service.py").write_text("svc = None")
+        draft.info = {"service": "service:svc"}
+    manifest = draft.item.path / "bento.yaml"
+    deep = "deep:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(949)) + " " * 950 + "end: 1\n"
+    manifest.write_text(manifest.read_text() + deep)
+    for output in ("yaml", "json"):
+        assert_user_error(bentotui("bentos", "get", "deep", "-o", output), "bento.yaml is nested deeper than")
+    listed = bentotui("bentos", "list", "-o", "json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    assert "nested deeper than" in listed.stderr
