@@ -53,9 +53,12 @@ def export_model(
     return ModelStore().export(tag, path, force=force, progress=progress)
 
 
-def import_model(path: str | Path, *, force: bool = False, progress: Progress | None = None) -> Model:
-    """Add the model in a ``.bentomodel`` archive; refuses hostile or corrupt archives."""
-    return ModelStore().import_(path, force=force, progress=progress)
+def import_model(
+    path: str | Path, *, force: bool = False, progress: Progress | None = None, trust: bool = False
+) -> Model:
+    """Add the model in a ``.bentomodel`` archive; refuses hostile or corrupt archives.  A pickle
+    model stays untrusted (refused when loaded) unless ``trust`` or a later ``ModelStore().trust``."""
+    return ModelStore().import_(path, force=force, progress=progress, trust=trust)
 
 
 def create(

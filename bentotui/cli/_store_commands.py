@@ -29,12 +29,15 @@ class StoreKind:
     archive_suffix: str  # ".bentomodel", ".bento"
     open_store: Callable[[], ModelStore | BentoStore]
     export_help: str
-    import_help: str
+    import_help: str = ""  # only for a group that registers the shared ``import``
 
 
-def add_transfer_commands(app: typer.Typer, kind: StoreKind) -> None:
-    """Register ``delete``, ``export`` and ``import`` of ``kind`` on ``app`` (after list and get,
-    so ``--help`` lists them in that order)."""
+def add_transfer_commands(
+    app: typer.Typer, kind: StoreKind, commands: tuple[str, ...] = ("delete", "export", "import")
+) -> None:
+    """Register ``commands`` (of ``delete``, ``export``, ``import``) of ``kind`` on ``app`` (after
+    list and get, so ``--help`` lists them in that order); a group with its own ``import`` (models:
+    it decides trust) leaves it out."""
     tag_help = "name, name:latest or name:version."
 
     def delete(
@@ -69,6 +72,7 @@ def add_transfer_commands(app: typer.Typer, kind: StoreKind) -> None:
             stored = kind.open_store().import_(path, force=force, progress=update)
         typer.echo(f"imported {stored.tag}")
 
-    app.command("delete", help=f"Delete one {kind.noun} version.")(delete)
-    app.command("export", help=kind.export_help)(export)
-    app.command("import", help=kind.import_help)(import_)
+    helps = {"delete": f"Delete one {kind.noun} version.", "export": kind.export_help, "import": kind.import_help}
+    functions = {"delete": delete, "export": export, "import": import_}
+    for name in commands:
+        app.command(name, help=helps[name])(functions[name])

@@ -1,26 +1,30 @@
-"""``bentotui models ...``: list, inspect, delete, export and import stored models.
+"""``bentotui models ...``: list, inspect, delete, export, import and trust stored models.
 
-``delete``, ``export`` and ``import`` are the bentos group's too (``_store_commands``).  Only typer
-is imported at module level (``bentotui --help`` must stay fast); the store, rich and json are
-imported inside the commands.  Every user error is a ``BentotuiError`` raised by the
-store, which the CLI root prints as one red line with exit code 2.
+``delete`` and ``export`` are the bentos group's too (``_store_commands``); ``import`` is this
+group's own, for ``--trust``.  Only typer is imported at module level (``bentotui --help`` must
+stay fast); the store, rich and json are imported inside the commands.  Every user error is a
+``BentotuiError`` raised by the store, which the CLI root prints as one red line with exit code 2.
+
+``list`` and ``get`` show each model's trust state (``local``, ``trusted``, ``untrusted``): an
+imported pickle-format model does not load until ``models trust`` (or ``import --trust``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bentotui.cli._output import InfoFormat, ListFormat, dump, relative_time, warn_skipped
+from bentotui.cli._output import InfoFormat, ListFormat, dump, progress, relative_time, warn_skipped
 from bentotui.cli._store_commands import StoreKind, add_transfer_commands
 
 if TYPE_CHECKING:
     from bentotui.store.models import Model, ModelStore
 
 app = typer.Typer(
-    help="The model store: list, inspect, delete, export and import models.",
+    help="The model store: list, inspect, delete, export, import and trust models.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -49,6 +53,7 @@ def _row(model: Model) -> dict[str, Any]:
         "size_bytes": info.size_bytes,
         "creation_time": info.creation_time.isoformat(),
         "labels": info.labels,
+        "trust": model.provenance.state,
     }
 
 
@@ -86,11 +91,12 @@ def _print_table(models: list[Model]) -> None:
         console.print("no models yet (save one with bentotui.<framework>.save_model, or run `bentotui demo`)")
         return
     now = datetime.now(UTC)
-    header = ("Tag", "Framework", "Size", "Created", "Labels")
+    header = ("Tag", "Framework", "Trust", "Size", "Created", "Labels")
     rows = [
         (
             str(m.tag),
             m.info.framework,
+            m.provenance.state,
             decimal(m.info.size_bytes),
             relative_time(m.info.creation_time, now),
             ", ".join(f"{k}={v}" for k, v in m.info.labels.items()),
@@ -101,7 +107,7 @@ def _print_table(models: list[Model]) -> None:
 
     def line(cells: tuple[str, ...]) -> str:
         padded = (
-            c.rjust(w) if i == 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            c.rjust(w) if i == 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
         return "  ".join(padded).rstrip()
 
@@ -116,11 +122,12 @@ def get_model(
     tag: str = typer.Argument(..., help="name, name:latest or name:version."),
     output: InfoFormat = typer.Option(InfoFormat.yaml, "--output", "-o", help="Output format."),
 ) -> None:
-    """Show one model's model.yaml (and where it lives)."""
+    """Show one model's model.yaml, where it lives and whether it is trusted."""
     from bentotui.store.models import ModelStore
 
     model = ModelStore().get(tag)
-    dump({"tag": str(model.tag), "path": str(model.path), **model.info.to_dict()}, output.value)
+    info = {"tag": str(model.tag), "path": str(model.path), **model.info.to_dict()}
+    dump({**info, "trust": model.provenance.to_dict()}, output.value)
 
 
 def _store() -> ModelStore:
@@ -136,6 +143,32 @@ add_transfer_commands(
         archive_suffix=".bentomodel",
         open_store=_store,
         export_help="Export one model to a .bentomodel archive.",
-        import_help="Import a model from a .bentomodel archive (checksums verified).",
     ),
+    commands=("delete", "export"),
 )
+
+
+# The models group's own import: it also decides trust, which a bento import does not.
+@app.command("import")
+def import_model(
+    path: Path = typer.Argument(..., help="A .bentomodel archive."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace the model if its tag exists."),
+    trust: bool = typer.Option(
+        False, "--trust", help="Trust the model: its pickled files (which can run any code) may be loaded."
+    ),
+) -> None:
+    """Import a model from a .bentomodel archive (checksums verified); untrusted unless --trust."""
+    size = path.stat().st_size if path.is_file() else 0
+    with progress(size, f"importing {path.name}") as update:
+        stored = _store().import_(path, force=force, progress=update, trust=trust)
+    state = "trusted" if trust else f"untrusted: run `bentotui models trust {stored.tag}` to load pickled files"
+    typer.echo(f"imported {stored.tag} ({state})")
+
+
+@app.command("trust")
+def trust_model(tag: str = typer.Argument(..., help="name, name:latest or name:version.")) -> None:
+    """Trust a model from elsewhere: its pickled files (which can run any code) may then be loaded."""
+    from bentotui.store.models import ModelStore
+
+    model = ModelStore().trust(tag)
+    typer.echo(f"trusted {model.tag} ({model.provenance.describe()})")

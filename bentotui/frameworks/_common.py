@@ -44,13 +44,16 @@ def save(
     options: Mapping[str, Any] | None,
     write: Callable[[Path], None],
     external_modules: Sequence[ModuleType] | None = None,
+    trusted_types: Sequence[str] = (),
 ) -> Model:
     """Save ``obj`` as a new version of ``name``; ``write(folder)`` writes the framework's files.
 
     The store writes into a temporary folder and renames it only once ``write`` returned, so an
     object that fails to serialize leaves nothing behind.  ``write`` runs while
     ``external_modules`` are registered with cloudpickle, so a framework that writes with
-    cloudpickle stores their code by value.
+    cloudpickle stores their code by value.  ``trusted_types`` (skops: the types its file needs
+    beyond the safe defaults) go to the store's provenance record, not to ``model.yaml``: an
+    exported copy must not carry its own allow-list.
     """
     from bentotui import models
 
@@ -74,6 +77,7 @@ def save(
         external_modules=external_modules,
     ) as draft:
         write(draft.path)
+        draft.trusted_types = list(trusted_types)
     assert draft.model is not None
     return draft.model
 

@@ -2,7 +2,9 @@
 
 Saved with cloudpickle, which stores functions and classes defined in the user's script
 (``__main__``) or in a notebook by value, so a runner worker can load them (a cloudpickle file is
-read back with plain ``pickle``).  Loading unpickles: load only models you trust.
+read back with plain ``pickle``).  Loading unpickles, which runs code chosen by whoever wrote the
+file: a model imported from an archive loads only once the user trusts it
+(``bentotui models trust TAG``).
 
 Default runner signature: ``__call__``, not batchable (nothing is known about the object's
 inputs); pass ``signatures=`` to expose other methods or to batch.  A batchable method receives
@@ -83,8 +85,9 @@ def get(tag: Model | Tag | str) -> Model:
 
 
 def load_model(tag_or_model: Model | Tag | str) -> Any:
-    """The unpickled object."""
+    """The unpickled object (:class:`~bentotui.store.models.UntrustedModel` if not trusted)."""
     model = get(tag_or_model)
+    model.require_trust(FILE)
     _, pickler_name, version = _pickler()
     if model.info.options.get("pickler") == pickler_name:
         _common.check_framework_version(model, pickler_name, version)
@@ -93,7 +96,11 @@ def load_model(tag_or_model: Model | Tag | str) -> Any:
 
 
 def get_runnable(model: Model) -> type[Runnable]:
-    """The runnable class for ``model``: each signature calls the object's method."""
+    """The runnable class for ``model``: each signature calls the object's method.
+
+    An untrusted model is refused here, before a server starts its workers.
+    """
+    model.require_trust(FILE)
     return _common.build_runnable(
         model, class_name="PicklableRunnable", load=load_model, method_impl=_method, multi_threading=False
     )

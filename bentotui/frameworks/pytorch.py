@@ -5,7 +5,9 @@ A ``state_dict`` alone would need the class *and* its constructor arguments at l
 the store cannot know; a plain pickle of the module stores the class by reference, which fails in
 a runner worker when the class was defined in the user's script (``__main__``).  cloudpickle
 stores such classes by value, so a model defined in a notebook or script loads in any worker.
-Loading unpickles (``torch.load(weights_only=False)``): load only models you trust.
+Loading unpickles (``torch.load(weights_only=False)``), which runs code chosen by whoever wrote
+the file: a model imported from an archive loads only once the user trusts it
+(``bentotui models trust TAG``).
 
 Default runner signature: ``__call__`` batchable on dim 0.  The runnable runs under
 ``torch.inference_mode()`` on the CPU; numpy inputs become tensors and outputs stay tensors, as
@@ -81,10 +83,11 @@ def get(tag: Model | Tag | str) -> Model:
 
 
 def load_model(tag_or_model: Model | Tag | str, *, device: str = "cpu") -> Any:
-    """The module on ``device``, in eval mode."""
+    """The module on ``device``, in eval mode (:class:`~bentotui.store.models.UntrustedModel` if not trusted)."""
     import torch
 
     model = get(tag_or_model)
+    model.require_trust(FILE)
     _common.check_framework_version(model, LIBRARY, torch.__version__)
     module = torch.load(model.path_of(FILE), map_location=device, weights_only=False)
     return module.eval()
@@ -96,8 +99,10 @@ def get_runnable(model: Model) -> type[Runnable]:
     As BentoML's: numpy inputs become tensors of the module's float dtype, results stay tensors,
     and ``self.device_id`` names where the module runs (always ``"cpu"`` here: models are loaded
     there).  In a worker whose server cannot import torch (:data:`TORCH_RESULTS_AS_NUMPY_ENV`),
-    results of numpy inputs come back as numpy arrays.
+    results of numpy inputs come back as numpy arrays.  An untrusted model is refused here,
+    before a server starts its workers.
     """
+    model.require_trust(FILE)
     return _common.build_runnable(
         model, class_name="PytorchRunnable", load=load_model, method_impl=_method, multi_threading=True,
         attributes={"device_id": "cpu"},

@@ -3,13 +3,15 @@
 Two file formats:
 
 * ``serialization="joblib"`` (default): fast and handles every estimator, but loading unpickles,
-  which runs code chosen by whoever wrote the file: load only models you trust.
+  which runs code chosen by whoever wrote the file, so a model imported from an archive loads
+  only once the user trusts it (``bentotui models trust TAG``; see ``store.models.Provenance``).
 * ``serialization="skops"``: the skops format rebuilds objects without unpickling.  skops refuses
-  any type outside its audited default list unless the loader names it as trusted; trusting
-  "whatever the file asks for" would undo the point, so :func:`load_model` trusts a flagged type
-  only when it was recorded at save time *and* lives in the libraries an estimator is made of
-  (``sklearn``, ``numpy``, ``scipy``), e.g. ``sklearn.tree._tree.Tree`` of a random forest.
-  Anything else (a user's own transformer class) must be passed explicitly as ``trusted=[...]``.
+  any type outside its audited default list unless the loader names it as trusted.  A flagged
+  type can run code (skops calls it with arguments from the file), so :func:`load_model` trusts
+  exactly the types skops flagged when the model was saved *here*, as kept in the store's
+  provenance record; never a namespace, never a list from ``model.yaml`` (an archive writes
+  that).  An imported model gets no flagged type until the user trusts the model or passes
+  ``trusted=[...]``.
 
 ``external_modules=[module]`` (a module of the user's with a custom transformer or function in
 the pipeline) writes the joblib file with cloudpickle, which stores that module's code by value:
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BadInput, InvalidArgument, StoreCorrupted
 from bentotui.frameworks import _common
+from bentotui.store.models import UntrustedModel
 
 if TYPE_CHECKING:
     from bentotui.runner.runnable import Runnable
@@ -45,8 +48,6 @@ if TYPE_CHECKING:
 MODULE_NAME = "bentotui.sklearn"
 LIBRARY = "scikit-learn"
 FILES = {"joblib": "model.joblib", "skops": "model.skops"}
-#: namespaces whose skops-flagged types may be trusted without the user naming them
-SAFE_NAMESPACES = ("sklearn.", "numpy.", "scipy.")
 _DEFAULT_METHODS = ("predict", "predict_proba")
 
 
@@ -76,11 +77,12 @@ def save_model(
     # The input width lets an automatic service (``serve --model``) publish a valid example.
     if isinstance(getattr(obj, "n_features_in_", None), int):
         options["n_features_in"] = obj.n_features_in_
+    trusted_types: list[str] = []
     if serialization == "skops":
         import skops.io
 
         data = skops.io.dumps(obj)
-        options["trusted_types"] = skops.io.get_untrusted_types(data=data)
+        trusted_types = skops.io.get_untrusted_types(data=data)
 
         if external_modules:
             raise InvalidArgument(
@@ -119,6 +121,7 @@ def save_model(
         options=options,
         write=write,
         external_modules=external_modules,
+        trusted_types=trusted_types,
     )
 
 
@@ -130,41 +133,59 @@ def get(tag: Model | Tag | str) -> Model:
 def load_model(tag_or_model: Model | Tag | str, *, trusted: Collection[str] = ()) -> Any:
     """The estimator, loaded from its joblib or skops file.
 
-    ``trusted``: extra type names a skops file may contain (see the module docstring).
+    ``trusted``: extra type names a skops file may contain (see the module docstring).  A joblib
+    file is loaded only from a trusted model (:class:`~bentotui.store.models.UntrustedModel`).
     """
     import sklearn
 
     model = get(tag_or_model)
     _common.check_framework_version(model, LIBRARY, sklearn.__version__)
-    serialization = model.info.options.get("serialization", "joblib")
-    if serialization not in FILES:
-        raise StoreCorrupted(f"model {model.tag}: unknown serialization {serialization!r} in model.yaml")
+    serialization = _serialization(model)
     path = model.path_of(FILES[serialization])
     if serialization == "skops":
         return _load_skops(model, path, trusted)
+    model.require_trust(FILES["joblib"])
     import joblib
 
     return joblib.load(path)
 
 
+def _serialization(model: Model) -> str:
+    serialization = model.info.options.get("serialization", "joblib")
+    if serialization not in FILES:
+        raise StoreCorrupted(f"model {model.tag}: unknown serialization {serialization!r} in model.yaml")
+    return str(serialization)
+
+
 def _load_skops(model: Model, path: Path, extra: Collection[str]) -> Any:
+    """Load with exactly the flagged types the store vouches for, plus the caller's ``extra``."""
     import skops.io
 
     flagged = skops.io.get_untrusted_types(file=path)
-    recorded = set(model.info.options.get("trusted_types") or ())
-    allowed = set(extra) | {t for t in recorded if t.startswith(SAFE_NAMESPACES)}
+    provenance = model.provenance
+    allowed = set(extra)
+    if provenance.trusted:
+        # saved here: the exact list computed then; trusted by the user: the user's consent
+        allowed |= set(flagged if provenance.trusted_types is None else provenance.trusted_types)
     refused = sorted(set(flagged) - allowed)
     if refused:
-        raise StoreCorrupted(
-            f"model {model.tag}: the skops file needs types that are not trusted: {', '.join(refused)}; "
-            "pass trusted=[...] to load_model if you trust them",
+        how = "pass trusted=[...] to load_model if you trust them"
+        if not provenance.trusted:
+            how += f", or run `bentotui models trust {model.tag}` ({provenance.describe()})"
+        raise UntrustedModel(
+            f"model {model.tag}: its skops file needs types that are not trusted: {', '.join(refused)}; {how}",
             detail=refused,
         )
     return skops.io.load(path, trusted=flagged)
 
 
 def get_runnable(model: Model) -> type[Runnable]:
-    """The runnable class for ``model``: one batch-checking method per signature."""
+    """The runnable class for ``model``: one batch-checking method per signature.
+
+    An untrusted joblib model is refused here, before a server starts its workers.
+    """
+    if _serialization(model) == "joblib":
+        model.require_trust(FILES["joblib"])
     return _common.build_runnable(
         model, class_name="SklearnRunnable", load=load_model, method_impl=_method, multi_threading=True
     )

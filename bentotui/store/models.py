@@ -5,25 +5,38 @@ writes its files into a :class:`ModelDraft`; loading and runner creation are dis
 framework named in ``model.yaml`` (``module``), which is imported only when it is needed.  Listing
 builds light :class:`ModelInfo` dataclasses straight from the YAML so that ``bentotui models list``
 stays fast with thousands of models.
+
+Provenance and trust: loading a pickle-format file runs code chosen by whoever wrote it, so the
+store records where each model came from (:class:`Provenance`: saved here, imported from an
+archive, or brought in by a bento being served) and whether its pickled files may be loaded.
+That record cannot live in the model folder: everything there travels with an export, so an
+archive would simply claim to be trusted.  It lives in ``<root>/.trust/<name>/<version>.json``,
+outside every model folder, and it names the sha256 of the ``model.yaml`` it was written for: a
+model whose manifest is not the one recorded (replaced by a forced import, edited, copied in by
+hand) has no provenance and is untrusted.  Saving records "local, trusted"; importing records
+"imported, untrusted" until the user trusts it (``bentotui models trust TAG``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
+import os
 import pickle
+import secrets
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bentotui import __version__, paths
-from bentotui.exceptions import InvalidArgument, NotFound, StoreCorrupted
+from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound, StoreCorrupted
 from bentotui.store.item_store import Item, ItemStore, Progress, dump_yaml
 from bentotui.store.tags import Tag
 
@@ -36,6 +49,64 @@ log = logging.getLogger(__name__)
 MANIFEST = "model.yaml"
 ARCHIVE_SUFFIX = ".bentomodel"
 CUSTOM_OBJECTS_FILE = "custom_objects.pkl"
+#: the store's provenance records, ``<root>/.trust/<name>/<version>.json`` (no tag starts with a dot)
+TRUST_DIR = ".trust"
+
+
+class UntrustedModel(BentotuiError):
+    """Loading the model would run code from a source the user has not trusted."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a stored model came from and whether its pickled files may be loaded.
+
+    ``origin`` is ``local`` (saved here), ``imported`` (from the archive ``source``), ``bento``
+    (the model folder ``source`` of a bento being served) or ``unknown`` (no record for
+    this exact ``model.yaml``).  ``trusted_types`` is the exact list of types a safe loader
+    (skops) may rebuild, computed when the model was saved here; ``None`` when bentotui did not
+    compute it (a model the user trusted explicitly: then the user's consent covers its types).
+    """
+
+    origin: str
+    trusted: bool
+    source: str = ""
+    recorded_at: datetime | None = None
+    trusted_at: datetime | None = None
+    trusted_types: tuple[str, ...] | None = None
+
+    @property
+    def state(self) -> str:
+        """``local``, ``trusted`` (by the user, or a served bento's) or ``untrusted``: the mark lists show."""
+        if not self.trusted:
+            return "untrusted"
+        return "local" if self.origin == "local" else "trusted"
+
+    def describe(self) -> str:
+        """Where it came from, in a few words (one line, for messages and the TUI)."""
+        when = f" on {self.recorded_at:%Y-%m-%d %H:%M} UTC" if self.recorded_at else ""
+        if self.origin == "local":
+            return f"saved here{when}"
+        if self.origin == "imported":
+            return f"imported from {self.source}{when}"
+        if self.origin == "bento":
+            return f"imported from the bento folder {self.source}{when}"
+        return "no record of where it came from (saved by an older bentotui, or copied into the store)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as ``models get`` prints it and the record file stores it."""
+        return {
+            "state": self.state,
+            "origin": self.origin,
+            "source": self.source,
+            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
+            "trusted": self.trusted,
+            "trusted_at": self.trusted_at.isoformat() if self.trusted_at else None,
+            "trusted_types": list(self.trusted_types) if self.trusted_types is not None else None,
+        }
+
+
+UNKNOWN = Provenance("unknown", trusted=False)
 
 
 @dataclass(frozen=True)
@@ -144,12 +215,34 @@ class Model:
             raise InvalidArgument(f"{rel!r} is outside the folder of model {self.tag}")
         return path
 
+    @property
+    def provenance(self) -> Provenance:
+        """Where this model came from and whether it is trusted (read now: ``models trust`` may
+        have run in another process since this object was made)."""
+        return _read_provenance(self.path)
+
+    def require_trust(self, what: str) -> None:
+        """Refuse (:class:`UntrustedModel`) to go on unless the user trusts this model.
+
+        Framework modules call it before they unpickle ``what`` (a file of the model).
+        """
+        provenance = self.provenance
+        if not provenance.trusted:
+            raise UntrustedModel(
+                f"model {self.tag} is not trusted ({provenance.describe()}): loading it unpickles "
+                f"{what}, which can run any code; if you trust its author, run `bentotui models trust {self.tag}`"
+            )
+
     @functools.cached_property
     def custom_objects(self) -> dict[str, Any]:
-        """The ``custom_objects`` given at save time, unpickled on first access ({} if none)."""
+        """The ``custom_objects`` given at save time, unpickled on first access ({} if none).
+
+        Unpickling runs code, so an untrusted model's custom objects are refused.
+        """
         file = self.path / CUSTOM_OBJECTS_FILE
         if not file.exists():
             return {}
+        self.require_trust(CUSTOM_OBJECTS_FILE)
         with open(file, "rb") as fh:
             objects: dict[str, Any] = pickle.load(fh)
         return objects
@@ -228,6 +321,9 @@ class ModelDraft:
     metadata: dict[str, Any]
     options: dict[str, Any]
     signatures: dict[str, dict[str, Any]]
+    #: the exact types a safe loader may rebuild (skops), kept in the store's provenance record
+    #: rather than in model.yaml, which an archive controls
+    trusted_types: list[str] = field(default_factory=list)
     model: Model | None = None
 
     def path_of(self, rel: str) -> Path:
@@ -281,6 +377,10 @@ def _check_fields(labels: Mapping[str, Any], **fields: Any) -> None:
             ) from None
 
 
+#: the manifest keys a listing reads (its cache keeps only these; see ``ItemStore``)
+LIST_KEYS = tuple(f.name for f in fields(ModelInfo))
+
+
 class ModelStore:
     """The model store rooted at ``root`` (default: ``paths.models_dir()`` at each use)."""
 
@@ -289,12 +389,13 @@ class ModelStore:
 
     @property
     def items(self) -> ItemStore:
-        return ItemStore(
+        return _ModelItems(
             self._root or paths.models_dir(),
             MANIFEST,
             kind="model",
             archive_suffix=ARCHIVE_SUFFIX,
             validate_import=_validate_manifest,
+            list_keys=LIST_KEYS,
         )
 
     @contextlib.contextmanager
@@ -359,6 +460,12 @@ class ModelStore:
         assert item_draft.item is not None
         draft.model = Model._from_item(item_draft.item)
         draft.path = draft.model.path
+        _write_provenance(
+            draft.model.path,
+            Provenance(
+                "local", trusted=True, recorded_at=_now(), trusted_types=tuple(sorted(set(draft.trusted_types)))
+            ),
+        )
 
     def get(self, tag: str | Tag) -> Model:
         """The model ``tag`` names (``name`` or ``name:latest`` for the newest)."""
@@ -403,8 +510,33 @@ class ModelStore:
         return found
 
     def delete(self, tag: str | Tag) -> Tag:
-        """Remove one version (works on corrupt entries too); returns the concrete tag."""
+        """Remove one version (works on corrupt entries too); returns the concrete tag.
+
+        Its provenance record stays: it vouches only for that exact ``model.yaml``, so it matters
+        again only if the very same model comes back (a bento that carries it, served here).
+        """
         return self.items.delete(tag)
+
+    def trust(self, tag: str | Tag) -> Model:
+        """Record that the user trusts ``tag`` (``bentotui models trust``): its pickled files load.
+
+        The record names this exact ``model.yaml``, so a later forced import under the same tag
+        is untrusted again.
+        """
+        model = self.get(tag)
+        known = model.provenance
+        _write_provenance(
+            model.path,
+            Provenance(
+                known.origin,
+                trusted=True,
+                source=known.source,
+                recorded_at=known.recorded_at,
+                trusted_at=known.trusted_at if known.trusted else _now(),
+                trusted_types=known.trusted_types,
+            ),
+        )
+        return model
 
     def export(
         self, tag: str | Tag, path: Path | str, *, force: bool = False, progress: Progress | None = None
@@ -412,9 +544,100 @@ class ModelStore:
         """Write a ``.bentomodel`` archive; returns its path."""
         return self.items.export(tag, Path(path), force=force, progress=progress)
 
-    def import_(self, path: Path | str, *, force: bool = False, progress: Progress | None = None) -> Model:
-        """Add the model in a ``.bentomodel`` archive (checksums verified, hostile entries refused)."""
-        return Model._from_item(self.items.import_(Path(path), force=force, progress=progress))
+    def import_(
+        self, path: Path | str, *, force: bool = False, progress: Progress | None = None, trust: bool = False
+    ) -> Model:
+        """Add the model in a ``.bentomodel`` archive (checksums verified, hostile entries refused).
+
+        The model is recorded as imported from that archive and untrusted, unless ``trust``
+        (``models import --trust``): whatever its own ``model.yaml`` says, an archive cannot vouch
+        for itself.
+        """
+        path = Path(path)
+        model = Model._from_item(self.items.import_(path, force=force, progress=progress))
+        now = _now()
+        _write_provenance(
+            model.path,
+            Provenance("imported", trusted=trust, source=path.name, recorded_at=now, trusted_at=now if trust else None),
+        )
+        return model
+
+
+class _ModelItems(ItemStore):
+    """The model store's :class:`ItemStore`: a model folder imported from a bento is recorded.
+
+    ``ItemStore.import_folder`` is how serving a bento brings in the models it carries
+    (``bento.serving.ensure_models``).  Serving a bento runs the bento's own service code, so
+    its models are as trusted as the bento the user chose to serve: they are recorded as
+    trusted, with their folder in the bento as the source.  (Archive imports are recorded by
+    :meth:`ModelStore.import_`; a model that arrives any other way has no record: untrusted.)
+    """
+
+    def import_folder(self, folder: Path, *, force: bool = False) -> Item:
+        item = super().import_folder(folder, force=force)
+        now = _now()
+        _write_provenance(
+            item.path, Provenance("bento", trusted=True, source=str(folder), recorded_at=now, trusted_at=now)
+        )
+        return item
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _record_file(model_path: Path) -> Path:
+    """A model folder is ``<root>/<name>/<version>`` (``Tag.path_in``); its record lives beside the
+    versions, under the store root, where no archive member can land."""
+    return model_path.parent.parent / TRUST_DIR / model_path.parent.name / f"{model_path.name}.json"
+
+
+def _manifest_digest(model_path: Path) -> str | None:
+    try:
+        return hashlib.sha256((model_path / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _write_provenance(model_path: Path, provenance: Provenance) -> None:
+    """Replace the model's record in one rename (concurrent writers: the last one wins whole)."""
+    file = _record_file(model_path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    record = {"manifest_sha256": _manifest_digest(model_path), **provenance.to_dict()}
+    del record["state"]  # derived, never stored
+    tmp = file.with_name(f".{file.name}.{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_provenance(model_path: Path) -> Provenance:
+    """The record for this exact ``model.yaml``; :data:`UNKNOWN` (untrusted) if there is none."""
+    try:
+        record = json.loads(_record_file(model_path).read_bytes())
+    except (OSError, ValueError):
+        return UNKNOWN
+    digest = _manifest_digest(model_path)
+    if not isinstance(record, dict) or digest is None or record.get("manifest_sha256") != digest:
+        return UNKNOWN
+    try:
+        types = record.get("trusted_types")
+        return Provenance(
+            origin=str(record["origin"]),
+            trusted=record["trusted"] is True,
+            source=str(record.get("source") or ""),
+            recorded_at=_parse_time(record.get("recorded_at")),
+            trusted_at=_parse_time(record.get("trusted_at")),
+            trusted_types=tuple(str(t) for t in types) if isinstance(types, list) else None,
+        )
+    except (KeyError, ValueError):
+        return UNKNOWN
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "name"),
     ("version", "version"),
     ("framework", "framework"),
+    ("trust", "trust"),
     ("size", "size"),
     ("created", "created"),
     ("labels", "labels"),
@@ -46,6 +47,8 @@ class StoreRow:
     labels: dict[str, str] = field(default_factory=dict)
     #: everything the detail pane shows, as plain data
     detail: dict[str, Any] = field(default_factory=dict)
+    #: a model's trust mark (``Provenance.state``: local, trusted, untrusted); "" for a bento
+    trust: str = ""
 
     @property
     def tag(self) -> str:
@@ -62,6 +65,7 @@ class StoreRow:
             self.name,
             self.version,
             self.framework,
+            self.trust,
             fmt.size(self.size_bytes),
             fmt.timestamp(self.created),
             fmt.labels(self.labels),
@@ -69,8 +73,9 @@ class StoreRow:
 
 
 def model_row(model: Model) -> StoreRow:
-    """Flatten a store ``Model``."""
+    """Flatten a store ``Model`` (its provenance is read from the store now)."""
     info = model.info
+    provenance = model.provenance
     return StoreRow(
         kind="model",
         name=info.name,
@@ -84,7 +89,9 @@ def model_row(model: Model) -> StoreRow:
             "metadata": dict(info.metadata),
             "signatures": dict(info.signatures),
             "files": _files(info.files),
+            "provenance": provenance.describe(),
         },
+        trust=provenance.state,
     )
 
 
@@ -126,13 +133,14 @@ def used_by(rows: Iterable[StoreRow]) -> dict[str, list[str]]:
 def matches(row: StoreRow, query: str) -> bool:
     """The ``/`` filter: case-insensitive words that must all appear; a leading ``!`` inverts.
 
-    Words are matched against the tag, kind, framework and ``key=value`` labels, so
-    ``stage=prod sklearn`` finds production sklearn models (k9s-style).
+    Words are matched against the tag, kind, framework, trust mark and ``key=value`` labels, so
+    ``stage=prod sklearn`` finds production sklearn models (k9s-style) and ``untrusted`` the
+    imported models that will not load until trusted.
     """
     query = query.strip()
     invert = query.startswith("!")
     words = query[1:].split() if invert else query.split()
-    haystack = " ".join((row.kind, row.tag, row.framework, fmt.labels(row.labels))).lower()
+    haystack = " ".join((row.kind, row.tag, row.framework, row.trust, fmt.labels(row.labels))).lower()
     hit = all(word.lower() in haystack for word in words)
     return not hit if invert and words else hit
 
@@ -184,6 +192,9 @@ def detail_text(
     d = row.detail
     if row.kind == "model":
         lines.append(f"module     {d.get('module') or '-'}")
+        lines.append(f"trust      {row.trust}: {d.get('provenance', '-')}")
+        if row.trust == "untrusted":
+            lines.append(f"           pickled files will not load: bentotui models trust {row.tag}")
         lines += ["", "signatures"]
         for method, sig in sorted(d.get("signatures", {}).items()):
             lines.append(f"  {method}  {_jsonish(sig)}")

@@ -47,14 +47,16 @@ def test_list_empty_table_json_yaml_and_labels() -> None:
     table = bentotui("models", "list")
     assert table.returncode == 0
     body = table.stdout.splitlines()
-    assert body[0].split() == ["Tag", "Framework", "Size", "Created", "Labels"]
+    assert body[0].split() == ["Tag", "Framework", "Trust", "Size", "Created", "Labels"]
     assert str(new.tag) in body[1] and str(old.tag) in body[2]  # newest first
-    assert "sklearn" in body[1] and "2.0 kB" in body[1] and "just now" in body[1] and "stage=dev" in body[1]
+    assert body[1].split()[1:4] == ["sklearn", "local", "2.0"]
+    assert "2.0 kB" in body[1] and "just now" in body[1] and "stage=dev" in body[1]
 
     rows = json.loads(bentotui("models", "list", "--output", "json").stdout)
     assert [r["tag"] for r in rows] == [str(new.tag), str(old.tag)]
-    for key in ("tag", "name", "version", "framework", "size_bytes", "creation_time", "labels"):
+    for key in ("tag", "name", "version", "framework", "size_bytes", "creation_time", "labels", "trust"):
         assert key in rows[0]
+    assert rows[0]["trust"] == "local"
     assert rows[1]["labels"] == {"stage": "prod"} and rows[1]["size_bytes"] == 2048
 
     as_yaml = yaml.safe_load(bentotui("models", "list", "-o", "yaml").stdout)
@@ -137,7 +139,7 @@ def test_export_import_round_trip_and_errors(tmp_path: Path, monkeypatch: pytest
 def test_models_group_help() -> None:
     result = bentotui("models", "--help")
     assert result.returncode == 0
-    for command in ("list", "get", "delete", "export", "import"):
+    for command in ("list", "get", "delete", "export", "import", "trust"):
         assert command in result.stdout
 
 
@@ -162,3 +164,90 @@ def test_export_import_with_progress_bar(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("BENTOTUI_HOME", str(tmp_path / "fresh"))
     imported = runner.invoke(models_cli.app, ["import", str(tmp_path / "iris.bentomodel")])
     assert imported.exit_code == 0 and f"imported {model.tag}" in imported.output
+
+
+def _retar(archive: Path, dest: Path, manifest: bytes, claimed: dict[str, int] | None = None) -> Path:
+    """``archive``'s files with ``manifest`` as model.yaml (first); ``claimed`` members are only a
+    tar header claiming that size, never its data (a bomb that costs nothing to build)."""
+    import io
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        files = {m.name: tar.extractfile(m).read() for m in tar if m.isfile() and m.name != "model.yaml"}
+    out = io.BytesIO()
+    for name, data in {"model.yaml": manifest, **files}.items():
+        info = tarfile.TarInfo(name)
+        info.size = (claimed or {}).get(name, len(data))
+        out.write(info.tobuf(format=tarfile.GNU_FORMAT))
+        if name not in (claimed or {}):
+            out.write(data + bytes(-len(data) % 512))
+    dest.write_bytes(out.getvalue() + bytes(1024))
+    return dest
+
+
+def test_archive_bombs_and_alias_bombs_are_one_red_line(tmp_path: Path) -> None:
+    model = save("iris")
+    archive = Path(bentotui("models", "export", "iris", str(tmp_path)).stdout.split(" to ", 1)[1].strip())
+    manifest = (model.path / "model.yaml").read_bytes()
+    bomb = _retar(archive, tmp_path / "bomb.bentomodel", manifest, {"model.bin": 2 << 30})
+    refused = bentotui("models", "import", str(bomb), "--force")
+    assert_user_error(refused, "'model.bin' is 2147483648 bytes, but")
+    lol = manifest + b'l0: &l0 ["lol","lol"]\nl1: [*l0, *l0]\n'
+    assert_user_error(
+        bentotui("models", "import", str(_retar(archive, tmp_path / "lol.bentomodel", lol)), "--force"),
+        "model.yaml uses YAML aliases",
+    )
+    other = save("bert")
+    (model.path / "model.yaml").write_bytes(lol)  # as if an older bentotui had let it in
+    listed = bentotui("models", "list", "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert [row["tag"] for row in json.loads(listed.stdout)] == [str(other.tag)]
+    assert "skipped a corrupt entry" in listed.stderr and "uses YAML aliases" in listed.stderr
+    assert_user_error(bentotui("models", "get", str(model.tag), "-o", "json"), "uses YAML aliases")
+
+
+def test_latest_is_the_newest_after_importing_an_old_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = save("iris")
+    archive = Path(bentotui("models", "export", "iris", str(tmp_path)).stdout.split(" to ", 1)[1].strip())
+    data = yaml.safe_load((old.path / "model.yaml").read_text())
+    data.update(version="zzzz-imported", creation_time="2001-01-01T00:00:00+00:00")
+    forged = _retar(archive, tmp_path / "forged.bentomodel", yaml.safe_dump(data, sort_keys=False).encode())
+    monkeypatch.setenv("BENTOTUI_HOME", str(tmp_path / "victim"))
+    local = save("iris")
+    assert bentotui("models", "import", str(forged)).returncode == 0
+    got = bentotui("models", "get", "iris:latest", "-o", "json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["tag"] == str(local.tag)
+    listed = json.loads(bentotui("models", "list", "iris", "-o", "json").stdout)
+    assert [row["version"] for row in listed] == [local.tag.version, "zzzz-imported"]
+
+
+def test_an_imported_pickle_model_shows_untrusted_and_is_refused_until_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, iris_lr
+) -> None:
+    import bentotui as bt
+
+    model = bt.sklearn.save_model("iris", iris_lr)
+    archive = bt.models.export_model(model.tag, tmp_path)
+    monkeypatch.setenv("BENTOTUI_HOME", str(tmp_path / "victim"))
+    imported = bentotui("models", "import", str(archive))
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {model.tag} (untrusted: run `bentotui models trust {model.tag}`" in imported.stdout
+    assert bentotui("models", "list").stdout.splitlines()[1].split()[:3] == [str(model.tag), "sklearn", "untrusted"]
+    got = json.loads(bentotui("models", "get", "iris", "-o", "json").stdout)["trust"]
+    assert (got["state"], got["origin"], got["source"], got["trusted"]) == ("untrusted", "imported", archive.name, False)
+
+    refused = bentotui("serve", "--model", "iris:latest", "--port", "0")
+    assert_user_error(refused, f"model {model.tag} is not trusted (imported from {archive.name} on ")
+    assert f"unpickles model.joblib, which can run any code; if you trust its author, run `bentotui models trust {model.tag}`" in refused.stderr
+
+    trusted = bentotui("models", "trust", "iris")
+    assert trusted.returncode == 0 and f"trusted {model.tag} (imported from {archive.name} on " in trusted.stdout
+    assert json.loads(bentotui("models", "list", "-o", "json").stdout)[0]["trust"] == "trusted"
+    assert_user_error(bentotui("models", "trust", "nope"), "model 'nope' not found")
+
+    again = bentotui("models", "import", "--trust", "--force", str(archive))
+    assert again.returncode == 0 and f"imported {model.tag} (trusted)" in again.stdout
+    assert yaml.safe_load(bentotui("models", "get", "iris").stdout)["trust"]["state"] == "trusted"

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import bentotui
-from bentotui.exceptions import BadInput, InvalidArgument, StoreCorrupted
+from bentotui.exceptions import BadInput, InvalidArgument
 from bentotui.frameworks import sklearn as bsk
+from bentotui.store.models import ModelStore, UntrustedModel
 
 
 def double(x):
@@ -41,39 +42,54 @@ def test_predict_proba_is_a_default_only_when_present(iris_data):
     assert set(model.info.signatures) == {"predict"}
 
 
-def test_skops_round_trip_trusts_only_recorded_library_types(iris_data):
+def test_skops_round_trip_trusts_exactly_the_types_recorded_at_save(iris_data):
     from sklearn.ensemble import RandomForestClassifier
 
     x, y = iris_data
     forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(x, y)
     model = bsk.save_model("forest", forest, serialization="skops")
     assert model.path_of("model.skops").is_file() and not model.path_of("model.joblib").exists()
-    assert model.info.options["trusted_types"] == ["sklearn.tree._tree.Tree"]
+    # the allow-list lives in the store's provenance record, never in model.yaml (an archive's)
+    assert "trusted_types" not in model.info.options
+    assert model.provenance.trusted_types == ("sklearn.tree._tree.Tree",)
     np.testing.assert_array_equal(bsk.load_model(model).predict(x), forest.predict(x))
 
 
-def test_skops_refuses_a_type_outside_the_safe_namespaces(iris_data):
+def _pipeline_with_a_user_function(iris_data):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
     x, y = iris_data
-    pipe = make_pipeline(FunctionTransformer(double), LogisticRegression(max_iter=1000)).fit(x, y)
+    return make_pipeline(FunctionTransformer(double), LogisticRegression(max_iter=1000)).fit(x, y)
+
+
+def test_skops_user_type_loads_where_it_was_saved_not_from_an_import(iris_data, tmp_path):
+    x, _ = iris_data
+    pipe = _pipeline_with_a_user_function(iris_data)
     model = bsk.save_model("custom", pipe, serialization="skops")
-    with pytest.raises(StoreCorrupted, match=r"not trusted: tests\.frameworks\.test_sklearn\.double"):
-        bsk.load_model(model)
-    loaded = bsk.load_model(model, trusted=["tests.frameworks.test_sklearn.double"])
+    np.testing.assert_array_equal(bsk.load_model(model).predict(x), pipe.predict(x))  # saved here
+
+    archive = bentotui.models.export_model(model.tag, tmp_path)
+    bentotui.models.delete(model.tag)
+    imported = bentotui.models.import_model(archive)
+    with pytest.raises(UntrustedModel, match=r"not trusted: tests\.frameworks\.test_sklearn\.double; .*models trust"):
+        bsk.load_model(imported)
+    loaded = bsk.load_model(imported, trusted=["tests.frameworks.test_sklearn.double"])
     np.testing.assert_array_equal(loaded.predict(x), pipe.predict(x))
+    ModelStore().trust(imported.tag)  # the user's consent covers the types its file needs
+    np.testing.assert_array_equal(bsk.load_model(imported.tag).predict(x), pipe.predict(x))
 
 
-def test_skops_refuses_a_library_type_that_was_not_recorded(iris_data):
+def test_skops_editing_model_yaml_drops_trust_instead_of_adding_it(iris_data):
     from sklearn.tree import DecisionTreeClassifier
 
     x, y = iris_data
     model = bsk.save_model("tree", DecisionTreeClassifier().fit(x, y), serialization="skops")
     manifest = model.path / "model.yaml"
-    manifest.write_text(manifest.read_text().replace("- sklearn.tree._tree.Tree", "- numpy.int64"))
-    with pytest.raises(StoreCorrupted, match=r"sklearn\.tree\._tree\.Tree"):
+    manifest.write_text(manifest.read_text().replace("options:\n", "options:\n  trusted_types: [sklearn.tree._tree.Tree]\n"))
+    assert "trusted_types" in bentotui.models.get(model.tag).info.options
+    with pytest.raises(UntrustedModel, match=r"not trusted: sklearn\.tree\._tree\.Tree; .*no record of where"):
         bsk.load_model(model.tag)
 
 

@@ -31,6 +31,8 @@ def test_round_trip_into_another_home(save, tmp_path: Path, monkeypatch: pytest.
     assert imported.tag == model.tag
     assert imported.info == model.info
     assert imported.path == paths.models_dir() / "iris" / model.tag.version
+    assert imported.provenance.state == "untrusted"  # an imported pickle loads once trusted
+    ModelStore().trust(model.tag)
     assert ModelStore().verify(model.tag).custom_objects == {"k": [1, 2]}
     assert (imported.path / "extra" / "notes.txt").read_text() == "notes for iris"
 
@@ -85,11 +87,22 @@ def _member(tar: tarfile.TarFile, name: str, data: bytes = b"", **attrs) -> None
 
 
 def _rebuild(archive: Path, dest: Path, change: Callable[[tarfile.TarFile, dict[str, bytes]], None]) -> Path:
-    """Copy ``archive``'s members into ``dest`` after ``change`` edited or added some."""
+    """Copy ``archive``'s members into ``dest`` after ``change`` edited or added some.
+
+    The manifest (if ``change`` left one) comes first, as in an export, then the members
+    ``change`` added, then the other files.
+    """
     with tarfile.open(archive) as tar:
         contents = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
-    with tarfile.open(dest, "w") as tar:
-        change(tar, contents)
+    added = io.BytesIO()
+    with tarfile.open(fileobj=added, mode="w") as extra:
+        change(extra, contents)
+    added.seek(0)
+    with tarfile.open(dest, "w") as tar, tarfile.open(fileobj=added) as extra:
+        if "model.yaml" in contents:
+            _member(tar, "model.yaml", contents.pop("model.yaml"))
+        for member in extra:
+            tar.addfile(member, extra.extractfile(member) if member.isfile() else None)
         for name, data in contents.items():
             _member(tar, name, data)
     return dest
@@ -156,7 +169,7 @@ def _fifo(tar, contents):
 
 
 def _duplicate(tar, contents):
-    _member(tar, "model.bin", b"first copy")
+    _member(tar, "model.bin", contents["model.bin"])  # a sound first copy: the second is the fault
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,8 @@ def test_sweep_runs_on_next_use_and_clears_trash(save, store: ModelStore) -> Non
     old = time.time() - item_store.ORPHAN_FILE_AGE_S - 10
     os.utime(orphan, (old, old))
     save("iris")
-    assert sorted(p.name for p in root.iterdir()) == [".store.lock", fresh.name, "iris"]
+    # .trust holds the provenance records (outside every model folder)
+    assert sorted(p.name for p in root.iterdir()) == [".store.lock", fresh.name, ".trust", "iris"]
 
 
 def test_get_latest_by_version_and_not_found(save, store: ModelStore) -> None:

@@ -6,6 +6,7 @@ snapshot shows exactly what a person would see for this data.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,11 @@ def _model(name, version, framework, fw_version, size, created, labels=None, sig
     return Model(Tag(name, version), Path("/store/models", name, version), info)
 
 
+def _trust(row: StoreRow, state: str, provenance: str) -> StoreRow:
+    """The fixed models have no store behind them (no provenance record): pin their trust mark."""
+    return dataclasses.replace(row, trust=state, detail={**row.detail, "provenance": provenance})
+
+
 def store_rows() -> list[StoreRow]:
     rows = [
         model_row(
@@ -82,6 +88,12 @@ def store_rows() -> list[StoreRow]:
         model_row(
             _model("churn-rf", "20261020-080000-777777", "sklearn", "1.9.1", 88_120, T0 - timedelta(days=12))
         ),
+    ]
+    rows = [
+        _trust(rows[0], "local", "saved here on 2026-11-01 12:00 UTC"),
+        _trust(rows[1], "local", "saved here on 2026-10-31 09:00 UTC"),
+        _trust(rows[2], "trusted", "imported from text-classifier.bentomodel on 2026-11-01 11:30 UTC"),
+        _trust(rows[3], "untrusted", "imported from churn-rf.bentomodel on 2026-10-20 08:30 UTC"),
     ]
     manifest = {
         "name": "iris_service",

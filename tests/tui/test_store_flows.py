@@ -98,6 +98,14 @@ async def test_export_then_import(make_app, iris_model, tmp_path: Path):
             lambda: [r.tag for r in getattr(app.screen, "rows", [])] == [str(iris_model.tag)],
             what="import",
         )
+        # an import is untrusted: the table's trust cell is marked, the detail pane says how to trust it
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        cell = table.get_cell(f"model/{iris_model.tag}", "trust")
+        assert str(cell) == "untrusted" and "red" in str(cell.style)
+        detail = str(app.screen.query_one("#detail", Static).render())
+        assert f"trust      untrusted: imported from {archive.name}" in detail
+        assert f"bentotui models trust {iris_model.tag}" in detail
 
 
 async def test_import_of_a_bad_archive_is_an_error_notice(make_app, tmp_path: Path):

@@ -94,6 +94,7 @@ def test_model_row_flattens_info(rows):
         "iris",
         "v1",
         "sklearn 1.9.1",
+        "untrusted",  # no store behind these models, so no provenance record
         "2.0 KiB",
         "2026-11-01 12:00",
         "stage=prod",
@@ -136,6 +137,32 @@ def test_detail_shows_signatures_files_and_bentos_using_it(rows):
     assert "(2h00m ago)" in text
     assert "used by no bento" in detail_text(rows[2], used_by(rows))
     assert "models\n  iris:v1" in detail_text(rows[3])
+
+
+def test_trust_mark_of_saved_and_imported_models(tmp_path: Path):
+    """The mark comes from the store's record: local for a save, untrusted for an import until trusted."""
+    from bentotui.store.models import ModelStore
+
+    store = ModelStore()
+    with store.create("iris", module="bentotui.sklearn") as draft:
+        (draft.path / "model.joblib").write_bytes(b"pickle")
+    saved = model_row(draft.model)
+    assert saved.trust == "local" and "trust      local: saved here on " in detail_text(saved)
+    assert saved.cells()[4] == "local"
+
+    archive = store.export(draft.model.tag, tmp_path)
+    store.delete(draft.model.tag)
+    imported = model_row(store.import_(archive))
+    assert imported.trust == "untrusted"
+    text = detail_text(imported)
+    assert f"trust      untrusted: imported from {archive.name} on " in text
+    assert f"pickled files will not load: bentotui models trust {imported.tag}" in text
+    assert [r.tag for r in (saved, imported) if matches(r, "untrusted")] == [imported.tag]
+    assert [r.trust for r in visible_rows([imported, saved], sort="trust", reverse=False)] == ["local", "untrusted"]
+
+    trusted = model_row(store.trust(imported.tag))
+    assert trusted.trust == "trusted" and "pickled files will not load" not in detail_text(trusted)
+    assert bento_row(bento(bento_manifest("svc", "b1", []))).trust == ""
 
 
 def test_formatters():

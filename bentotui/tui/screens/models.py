@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: rows added before the first paint; the rest follow right after it, so 1,000 models paint fast
 FIRST_ROWS = 80
+#: an untrusted model's mark stands out: its pickled files will not load until it is trusted
+UNTRUSTED_STYLE = "bold red"
 
 
 class ModelsScreen(Screen[None]):
@@ -120,7 +122,11 @@ class ModelsScreen(Screen[None]):
         table = self.query_one(DataTable)
         for row in self.shown[start:stop]:
             # Text cells: no markup parsing (a label like "[x]" stays literal), and cheaper to measure
-            table.add_row(*map(Text, row.cells()), key=row.key)
+            cells = [
+                Text(cell, style=UNTRUSTED_STYLE if key == "trust" and cell == "untrusted" else "")
+                for (key, _), cell in zip(COLUMNS, row.cells(), strict=True)
+            ]
+            table.add_row(*cells, key=row.key)
         if stop < len(self.shown):
             self.call_after_refresh(self._add_rows, stop, len(self.shown), keep, generation)
         elif keep is not None and keep in table.rows:
