@@ -73,6 +73,6 @@ def add_transfer_commands(
         typer.echo(f"imported {stored.tag}")
 
     helps = {"delete": f"Delete one {kind.noun} version.", "export": kind.export_help, "import": kind.import_help}
-    functions = {"delete": delete, "export": export, "import": import_}
+    functions: dict[str, Callable[..., None]] = {"delete": delete, "export": export, "import": import_}
     for name in commands:
         app.command(name, help=helps[name])(functions[name])
