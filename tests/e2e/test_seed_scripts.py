@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,20 +40,32 @@ def iris_rows(iris_data):
     return x, y
 
 
-def _default_port(tag: str, monkeypatch: pytest.MonkeyPatch) -> int:
-    """The port ``bentotui serve TAG`` picks without --port (the bento's service imported here)."""
-    from bentotui.bento.serving import load_bento_service
-    from bentotui.service.legacy import GENERATED_MODULE
+def _served_without_port(tag: str, cwd: Path) -> str:
+    """What ``bentotui serve TAG`` does with no --port: the port it serves on, or, when that port
+    is taken on this machine, the one-line error naming it (either way the default shows)."""
+    from bentotui import runs
+    from bentotui._process import self_command
 
-    monkeypatch.setattr(sys, "path", list(sys.path))
+    run_id = runs.new_run_id()
+    proc = subprocess.Popen(
+        [*self_command(), "serve", tag, "--run-id", run_id], cwd=cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
     try:
-        return load_bento_service(tag).default_port
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            run = runs.find_run(run_id)
+            if run is not None and run.port:
+                return f"serving on {run.port}"
+            time.sleep(0.1)
+        return proc.communicate(timeout=30)[1].strip().splitlines()[-1]
     finally:
-        for name in (GENERATED_MODULE, "iris_classifier"):
-            sys.modules.pop(name, None)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
-def test_iris_classifier_script_saves_and_serves(tmp_path, iris_rows, monkeypatch):
+def test_iris_classifier_script_saves_and_serves(tmp_path, iris_rows):
     from sklearn import svm
 
     import bentotui
@@ -63,7 +77,10 @@ def test_iris_classifier_script_saves_and_serves(tmp_path, iris_rows, monkeypatc
     extracted = (src / "iris_classifier.py").read_text()
     assert "class IrisClassifier" in extracted and "save()" not in extracted and ".fit(" not in extracted
     assert any(p.startswith("scikit-learn==") for p in bento.info.python.packages)
-    assert _default_port("IrisClassifier:latest", monkeypatch) == 5000  # as in BentoML 0.x
+    # as in BentoML 0.x: port 5000 when none is given
+    assert _served_without_port("IrisClassifier:latest", tmp_path) in (
+        "serving on 5000", "error: port 5000 on 127.0.0.1 is already in use (try --port 0 for a free one)"
+    )
 
     x, y = iris_rows
     expected = svm.SVC(gamma="scale").fit(x, y).predict(x).tolist()
