@@ -57,8 +57,22 @@ def _split(annotation: Any) -> tuple[Any, list[Any]]:
     return annotation, []
 
 
+def _unalias(base: Any) -> Any:
+    """``NDArray[np.float32]`` as the generic it stands for: on Python 3.12+ numpy declares
+    ``NDArray`` with a ``type`` statement, so its origin is the alias, not ``np.ndarray``."""
+    value = getattr(typing.get_origin(base), "__value__", None)
+    if value is None:
+        return base
+    args = typing.get_args(base)
+    try:
+        return value[args] if args else value
+    except TypeError:  # an alias without type parameters
+        return value
+
+
 def _tensor_framework(base: Any) -> str | None:
     """``"numpy"`` for ``np.ndarray`` (``NDArray[np.float32]`` too), ``"torch"`` for ``torch.Tensor``."""
+    base = _unalias(base)
     name = _qualified(typing.get_origin(base) or base)
     return {"numpy.ndarray": "numpy", "torch.Tensor": "torch"}.get(name)
 
@@ -81,7 +95,7 @@ def _numpy_dtype(base: Any, dtype: DType | None, where: str) -> Any:
     import numpy as np
 
     names = []
-    args = typing.get_args(base)
+    args = typing.get_args(_unalias(base))
     if len(args) == 2 and typing.get_args(args[1]):  # NDArray[np.float32] = ndarray[Any, dtype[float32]]
         names.append(typing.get_args(args[1])[0])
     if dtype is not None:
