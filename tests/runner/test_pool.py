@@ -162,7 +162,7 @@ async def test_calls_that_cannot_meet_the_latency_target_are_refused_quickly(sta
 
 
 async def test_killing_a_worker_under_load_nothing_hangs_and_it_recovers(started):
-    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.002})
+    runner = Runner(Doubler, runnable_init_params={"delay_s": 0.02})
     pool = await started([runner])
     [victim] = worker_pids(pool)
     outcomes: dict[str, int] = {"ok": 0, "unavailable": 0}
@@ -178,8 +178,13 @@ async def test_killing_a_worker_under_load_nothing_hangs_and_it_recovers(started
                 outcomes["unavailable"] += 1
                 await asyncio.sleep(0.01)
 
-    load = asyncio.gather(*(client(150) for _ in range(8)))
+    load = asyncio.gather(*(client(60) for _ in range(8)))
     await asyncio.sleep(0.1)
+    # Kill while a batch runs (20 ms each): its calls must fail, not hang or be retried.
+    for _ in range(400):
+        if pool.stats()["doubler"]["workers"][0]["inflight"]:
+            break
+        await asyncio.sleep(0.001)
     os.kill(victim, signal.SIGKILL)
     for _ in range(200):
         if not pool.ready:
