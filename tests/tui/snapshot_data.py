@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
+from bentotui.runs import RunInfo
 from bentotui.store.bentos import Bento, BentoInfo
 from bentotui.store.models import Model, ModelInfo
 from bentotui.store.tags import Tag
@@ -19,7 +19,7 @@ from bentotui.tui.request_view import ApiInfo, HistoryEntry, response_view
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(hours=3)
 URL = "http://127.0.0.1:3000"
 
@@ -119,11 +119,11 @@ def store_rows() -> list[StoreRow]:
     return rows + [bento_row(bento)]
 
 
-def runs() -> list[SimpleNamespace]:
+def runs() -> list[RunInfo]:
     started = (NOW - timedelta(minutes=42, seconds=7)).isoformat()
 
     def run(id, target, port, pid):
-        return SimpleNamespace(
+        return RunInfo(
             id=id,
             pid=pid,
             host="127.0.0.1",
@@ -132,7 +132,7 @@ def runs() -> list[SimpleNamespace]:
             state="serving",
             log_path=f"/home/user/bentotui/logs/{id}.log",
             started_at=started,
-            url=f"http://127.0.0.1:{port}",
+            working_dir="/home/user/project",
         )
 
     return [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from bentotui.exceptions import InvalidArgument
+from bentotui.runs import RunInfo
 from bentotui.store.bentos import Bento, BentoInfo
 from bentotui.store.models import Model, ModelInfo
 from bentotui.store.tags import Tag
@@ -29,7 +29,7 @@ from bentotui.tui.store_view import (
     visible_rows,
 )
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def model(name, version, *, size=100, created=T0, labels=None, framework="sklearn"):
@@ -172,7 +172,8 @@ def test_formatters():
 
 
 def run(id, pid=100, port=3000, target="service:svc", state="serving"):
-    return SimpleNamespace(
+    """A registry entry as ``bentotui serve`` writes it (the real class: a renamed field fails here)."""
+    return RunInfo(
         id=id,
         pid=pid,
         host="127.0.0.1",
@@ -180,8 +181,8 @@ def run(id, pid=100, port=3000, target="service:svc", state="serving"):
         target=target,
         log_path="/x.log",
         started_at="2026-11-01T12:00:00+00:00",
+        working_dir="/work",
         state=state,
-        url=f"http://127.0.0.1:{port}",
     )
 
 
