@@ -21,7 +21,7 @@ import secrets
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -301,4 +301,4 @@ def wait_ready(run: RunInfo, timeout: float = 60.0) -> None:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 PROGRESS_MIN_BYTES = 64 * 1024 * 1024
 
 
-class ListFormat(StrEnum):
+class ListFormat(str, Enum):
     table = "table"
     json = "json"
     yaml = "yaml"
 
 
-class InfoFormat(StrEnum):
+class InfoFormat(str, Enum):
     yaml = "yaml"
     json = "json"
 

@@ -56,7 +56,7 @@ def list_bentos(
 
 
 def _print_table(bentos: list[Bento]) -> None:
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
 
     from rich.console import Console
     from rich.filesize import decimal
@@ -66,7 +66,7 @@ def _print_table(bentos: list[Bento]) -> None:
     if not bentos:
         console.print("no bentos yet (build one with `bentotui build`)")
         return
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("Tag", "Service", "Size", "Created", "Models"):
         table.add_column(column, justify="right" if column == "Size" else "left", no_wrap=column == "Tag")

@@ -11,7 +11,7 @@ imported pickle-format model does not load until ``models trust`` (or ``import -
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,7 @@ def _print_table(models: list[Model]) -> None:
     if not models:
         console.print("no models yet (save one with bentotui.<framework>.save_model, or run `bentotui demo`)")
         return
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     header = ("Tag", "Framework", "Trust", "Size", "Created", "Labels")
     rows = [
         (

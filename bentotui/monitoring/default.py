@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,7 @@ class DefaultMonitor(MonitorBase):
 
     def export_data(self, datas: Datas) -> None:
         handler = self._handler or self._open()
-        preserved = {"timestamp": datetime.now(UTC).isoformat(), "request_id": context.request_id.get()}
+        preserved = {"timestamp": datetime.now(timezone.utc).isoformat(), "request_id": context.request_id.get()}
         columns = list(datas.items())
         rows = len(columns[0][1])
         for i in range(rows):

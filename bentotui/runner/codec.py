@@ -20,6 +20,7 @@ import pickle
 import sys
 from typing import Any
 
+from bentotui._compat import add_note
 from bentotui.exceptions import BentotuiError
 from bentotui.runner.errors import RunnerError
 
@@ -94,7 +95,7 @@ def decode_error(parts: Parts) -> BentotuiError:
     error = cls.__new__(cls)
     # the status travels too: ``BentoMLException(..., error_code=...)`` sets it per error
     BentotuiError.__init__(error, message, detail, error_code=status)
-    error.add_note(WORKER_NOTE)
+    add_note(error, WORKER_NOTE)
     return error
 
 

@@ -22,8 +22,8 @@ from bentotui.runner.errors import RunnerError
 
 ITEM = "item"
 
-#: merge signature of one positional argument: its kind first, then what must match to merge
-ArgSignature = tuple[str, *tuple[object, ...]]
+#: merge signature of one positional argument: its kind (a str) first, then what must match to merge
+ArgSignature = tuple[Any, ...]  # `tuple[str, *tuple[object, ...]]` is 3.11+ syntax
 #: merge signature of one call: one ``ArgSignature`` per positional argument
 CallSignature = tuple[ArgSignature, ...]
 

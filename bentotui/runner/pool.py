@@ -298,7 +298,7 @@ class _RunnerGroup:
             self._waiters.append(waiter)
             try:
                 await asyncio.wait_for(waiter, deadline - loop.time())
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
                 raise ServiceUnavailable(
@@ -331,7 +331,7 @@ async def _terminate(proc: asyncio.subprocess.Process) -> None:
             proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
-        except TimeoutError:
+        except asyncio.TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()

@@ -13,7 +13,7 @@ else (health probes, ``/metrics``, ``/docs.json``, Swagger UI, 404/405) is an or
 Error mapping (body always JSON ``{"error", "detail", "request_id"}``): a :class:`BentotuiError`
 gets its ``http_status`` (``BadInput`` 400, ``ServiceUnavailable`` 503, ...), a body over the limit
 413, a body not complete within ``read_timeout`` 408, more than ``max_concurrency`` API requests in
-flight 503, a request past ``timeout`` 504, and any other exception 500 with a short message; the
+flight 503 (every 503 with ``Retry-After: 1``), a request past ``timeout`` 504, and any other exception 500 with a short message; the
 traceback goes to the log only.  A runner's failure (a :class:`RunnerError`, or a 5xx error raised
 in a worker) is answered generically too: its message names the worker's files and code, so it
 goes to the log with the request id, never to the client; the caller's own errors (4xx) keep theirs.
@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from quart import Quart, Response, send_from_directory
 from werkzeug.exceptions import HTTPException
 
+from bentotui._compat import timeout_at
 from bentotui.exceptions import BadInput, BentotuiError, PayloadTooLarge, RequestTimeout, ServiceUnavailable
 from bentotui.io.base import HTTPRequest
 from bentotui.monitoring.context import request_id as current_request_id
@@ -93,6 +94,9 @@ def _status_phrase(status: int) -> str:
 
 
 _CLOSE = {"connection": "close"}  # h11 closes the connection once this response is sent
+#: every 503 says when to come back (RFC 9110 10.2.3): a worker restart or an overload passes in
+#: about a second, so clients that honour it (urllib3's Retry, browsers, k8s probes) do not hammer
+RETRY_AFTER = {"retry-after": "1"}
 
 
 def _endpoint_label(path: str) -> str:
@@ -235,7 +239,7 @@ class ServerCore:
         try:
             try:
                 # one deadline: the body's first, then moved to the whole request's
-                async with asyncio.timeout_at(started + self.body_timeout) as deadline:
+                async with timeout_at(started + self.body_timeout) as deadline:
                     http_request = await self._read_request(scope, receive)
                     reading = False
                     if self.body_timeout < self.timeout:
@@ -246,7 +250,7 @@ class ServerCore:
                         headers: Mapping[str, str] | Iterable[tuple[str, str]] = response.headers
                     else:  # the API takes a bentoml.Context: its status, headers and cookies apply
                         response, headers = await respond_in_request(api, value, scope, request_id)
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 if not deadline.expired():
                     raise
                 if reading:
@@ -308,6 +312,8 @@ class ServerCore:
         self, send: ASGISendCallable, exc: BentotuiError, request_id: str, headers: Mapping[str, str] | None = None
     ) -> int:
         status = exc.http_status
+        if status == HTTPStatus.SERVICE_UNAVAILABLE:
+            headers = {**(headers or {}), **RETRY_AFTER}
         body = _error_body(exc.message, exc.detail, request_id)
         await _respond(send, status, body, "application/json", request_id, headers)
         return status
@@ -329,7 +335,7 @@ async def _respond(
     if headers:
         pairs = headers.items() if isinstance(headers, Mapping) else headers  # pairs: Set-Cookie repeats
         raw += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in pairs]
-    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw}
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": raw, "trailers": False}
     await send(start)
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(end)
@@ -373,7 +379,7 @@ def create_app(
     async def readyz() -> Response:
         if ready():
             return Response("ready", content_type="text/plain")
-        return Response("runners not ready", status=503, content_type="text/plain")
+        return Response("runners not ready", status=503, content_type="text/plain", headers=RETRY_AFTER)
 
     @app.get("/metrics")
     async def metrics_route() -> Response:

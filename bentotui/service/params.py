@@ -87,6 +87,12 @@ def _take(metadata: list[Any], kind: type, where: str) -> Any:
     return found[0] if found else None
 
 
+def _annotated(validators: tuple[Any, ...], metadata: list[Any]) -> Any:
+    """``Annotated[Any, *validators, *metadata]``: built from a tuple (star in a subscript is 3.11+)."""
+    args = (Any, *validators, *metadata)
+    return Annotated[args]  # a tuple value subscripts as its items do
+
+
 # --- arrays and tensors ---------------------------------------------------------------------------
 
 
@@ -176,12 +182,11 @@ def _tensor_field(framework: str, base: Any, metadata: list[Any], where: str) ->
         resolved, convert = _numpy_dtype(base, dtype, where), _to_numpy
     else:
         resolved, convert = _torch_dtype(dtype, where), _to_torch
-    return Annotated[
-        Any,
+    validators = (
         AfterValidator(functools.partial(convert, resolved, dims)),
         WithJsonSchema(_tensor_schema(resolved, dims)),
-        *metadata,
-    ]
+    )
+    return _annotated(validators, metadata)
 
 
 # --- DataFrames -----------------------------------------------------------------------------------
@@ -234,12 +239,10 @@ def _frame_field(metadata: list[Any], where: str) -> Any:
     from pydantic import AfterValidator, WithJsonSchema
 
     schema = _take(metadata, DataframeSchema, where)
-    return Annotated[
-        Any,
-        AfterValidator(functools.partial(_to_frame, schema)),
-        WithJsonSchema(_frame_schema(schema)),
-        *metadata,
-    ]
+    return _annotated(
+        (AfterValidator(functools.partial(_to_frame, schema)), WithJsonSchema(_frame_schema(schema))),
+        metadata,
+    )
 
 
 # --- the request model ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bentotui._compat import packages_distributions
 from bentotui.exceptions import BuildError
 from bentotui.service.notebook import global_name, notebook_sources
 
@@ -138,7 +139,7 @@ def infer_pip_packages(sources: dict[str, str]) -> list[str]:
     bentotui and its dependencies) are left out.
     """
     local = {Path(rel).parts[0].removesuffix(".py") for rel in sources}
-    distributions = importlib.metadata.packages_distributions()
+    distributions = packages_distributions()
     pinned: dict[str, str] = {}
     for name in imported_top_names(sources) - local - set(sys.stdlib_module_names):
         for dist in distributions.get(name, []):

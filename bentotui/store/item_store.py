@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import secrets
@@ -27,10 +26,11 @@ import shutil
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from bentotui._compat import file_digest
 from bentotui.exceptions import (
     BentotuiError,
     Conflict,
@@ -349,7 +349,7 @@ class ItemStore:
         files = _manifest_files(draft.path, self.manifest)
         for _ in range(1 if fixed_version else COMMIT_ATTEMPTS):
             version = fixed_version or versions.new_version()
-            created = (None if fixed_version else versions.version_time(version)) or datetime.now(UTC)
+            created = (None if fixed_version else versions.version_time(version)) or datetime.now(timezone.utc)
             manifest = {
                 "name": draft.name,
                 "version": version,
@@ -589,7 +589,7 @@ def _stamp(path: Path) -> list[int] | None:
 
 def _hash_file(path: Path, *, sync: bool = False) -> tuple[int, str]:
     with open(path, "rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        digest = file_digest(fh, "sha256").hexdigest()
         if sync:
             os.fsync(fh.fileno())
         return fh.tell(), digest

@@ -12,14 +12,14 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 TIME_DIGITS = 11
 RANDOM_DIGITS = 5
 LENGTH = TIME_DIGITS + RANDOM_DIGITS
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _lock = threading.Lock()
 _last_us = 0
 

@@ -153,14 +153,15 @@ def test_killing_the_only_worker_fails_only_its_call_in_flight(tmp_path):
                 os.kill(victim, signal.SIGKILL)
                 first = await in_flight  # fails as soon as the connection to the worker is lost
                 ready = await client.get("/readyz")
-                assert ready.status_code == 503  # the replacement is still starting (slow start)
+                # the replacement is still starting (slow start)
+                assert ready.status_code == 503 and ready.headers["retry-after"] == "1"
                 during = [asyncio.ensure_future(client.post("/slow", json=[i])) for i in range(5, 8)]
                 pid = asyncio.ensure_future(client.post("/pid", content="x"))
                 gate.touch()
                 return [first, *await asyncio.gather(*queued)], list(await asyncio.gather(*during)), await pid
 
         before, during, pid = asyncio.run(scenario())
-        assert before[0].status_code == 503
+        assert before[0].status_code == 503 and before[0].headers["retry-after"] == "1"
         assert before[0].json()["error"] == "runner worker went away during the call"
         assert [(r.status_code, r.json()) for r in before[1:]] == [(200, [2 * i]) for i in range(1, 5)]
         assert [(r.status_code, r.json()) for r in during] == [(200, [2 * i]) for i in range(5, 8)]

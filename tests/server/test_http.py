@@ -125,7 +125,7 @@ def test_handler_exception_is_500_without_traceback(sink):
 
 def test_service_unavailable_maps_to_503(sink):
     r = post(sink, "/busy", b"{}")
-    assert r.status_code == 503
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
     assert r.json()["error"] == "model busy"
 
 

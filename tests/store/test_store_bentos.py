@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def _manifest() -> dict[str, Any]:
 
 def test_from_manifest_reads_every_field_build_writes() -> None:
     info = BentoInfo.from_manifest(_manifest(), "bento.yaml")
-    created = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    created = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
     assert (info.name, info.version, info.creation_time) == ("iris_classifier", "20261101-120000-a1b2c3", created)
     assert (info.service, info.description, info.labels) == ("service:svc", "Iris species", {"stage": "prod"})
     assert (info.bentotui_version, info.python_version, info.default_port) == ("0.1.0", "3.11.9", 5000)

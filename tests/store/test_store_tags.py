@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -66,8 +66,8 @@ def test_versions_are_unique_lowercase_and_sorted_by_creation() -> None:
 
 
 def test_version_time_decodes_creation_time() -> None:
-    before = datetime.now(UTC)
+    before = datetime.now(timezone.utc)
     when = versions.version_time(versions.new_version())
     assert when is not None
-    assert before - timedelta(seconds=1) <= when <= datetime.now(UTC) + timedelta(seconds=1)
+    assert before - timedelta(seconds=1) <= when <= datetime.now(timezone.utc) + timedelta(seconds=1)
     assert versions.version_time("1.0.0") is None

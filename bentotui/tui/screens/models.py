@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -141,7 +141,7 @@ class ModelsScreen(Screen[None]):
 
     def show_detail(self) -> None:
         row = self.selected
-        now = datetime.fromtimestamp(self.app.clock(), UTC)
+        now = datetime.fromtimestamp(self.app.clock(), timezone.utc)
         text = detail_text(row, used_by(self.rows), now) if row else "no models yet: press i to import"
         self.query_one("#detail", Static).update(text)
 
