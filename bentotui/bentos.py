@@ -78,8 +78,7 @@ def build(
     In a notebook, ``service`` may also be the Service (or 1.2 class) typed into its cells, or
     ``"__main__:svc"``: the cells that define it are written to a temporary build folder.
     """
-    from bentotui.bento.bentofile import parse_config
-    from bentotui.bento.build import build as build_config
+    from bentotui.bento.build import build_from_arguments
     from bentotui.service.source import is_notebook_service, notebook_build_folder
 
     if is_notebook_service(service):
@@ -91,12 +90,10 @@ def build(
     if not isinstance(service, str):
         raise BuildError(f"bentos.build takes the service as 'file.py:svc' or 'module:svc', not {service!r}")
 
-    given = {
-        "service": service, "name": name, "labels": labels, "description": description,
-        "include": include, "exclude": exclude, "docker": docker, "python": python, "models": models,
-    }
-    config = parse_config({key: value for key, value in given.items() if value is not None}, "build arguments")
-    return build_config(config, Path(build_ctx or "."), version=version)
+    return build_from_arguments(
+        Path(build_ctx or "."), version=version, service=service, name=name, labels=labels,
+        description=description, include=include, exclude=exclude, docker=docker, python=python, models=models,
+    )
 
 
 def build_bentofile(

@@ -20,7 +20,7 @@ from typing import Any
 
 from bentotui import __version__
 from bentotui.bento import requirements
-from bentotui.bento.bentofile import ALWAYS_EXCLUDE, DEFAULT_INCLUDE, BentoBuildConfig, load_bentofile
+from bentotui.bento.bentofile import ALWAYS_EXCLUDE, BentoBuildConfig, load_bentofile
 from bentotui.bento.dockerfile import render_dockerfile
 from bentotui.exceptions import BentotuiError, BuildError
 from bentotui.service.loader import load_target
@@ -42,33 +42,14 @@ def build_from_bentofile(
     return build(config, bentofile.parent, version=version, on_step=on_step)
 
 
-def build_bento(
-    service_ref: str,
-    *,
-    name: str | None = None,
-    version: str | None = None,
-    labels: dict[str, str] | None = None,
-    include: list[str] | None = None,
-    exclude: list[str] | None = None,
-    python_packages: list[str] | None = None,
-    models: list[str] | None = None,
-    working_dir: Path,
-    docker: dict[str, Any] | None = None,
-) -> Bento:
-    """Build a bento from arguments instead of a file (what ``BentoService.save()`` calls)."""
+def build_from_arguments(build_ctx: Path, *, version: str | None = None, **keys: Any) -> Bento:
+    """Build from ``bentofile.yaml`` keys given as arguments (``bentoml.bentos.build`` and
+    ``BentoService.save()``), checked as a bentofile's are; a key given as ``None`` takes the
+    bentofile default.  ``build_ctx`` is the source root."""
     from bentotui.bento.bentofile import parse_config
 
-    data: dict[str, Any] = {
-        "service": service_ref,
-        "name": name,
-        "labels": labels or {},
-        "include": include if include is not None else list(DEFAULT_INCLUDE),
-        "exclude": exclude or [],
-        "python": {"packages": python_packages or []},
-        "models": models or [],
-        "docker": docker or {},
-    }
-    return build(parse_config(data, "build options"), Path(working_dir), version=version)
+    config = parse_config({key: value for key, value in keys.items() if value is not None}, "build arguments")
+    return build(config, Path(build_ctx), version=version)
 
 
 def build(

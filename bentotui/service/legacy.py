@@ -231,7 +231,7 @@ class BentoService:
             )
             for artifact, spec in cls._artifact_specs.items()
         }
-        from bentotui.bento.build import build_bento
+        from bentotui.bento.build import build_from_arguments
 
         with tempfile.TemporaryDirectory(prefix="bentotui-save-") as tmp:
             root = Path(tmp)
@@ -242,16 +242,15 @@ class BentoService:
                 _generated_module(f"{module_name}:{cls.__qualname__}", model_tags, static is not None),
                 encoding="utf-8",
             )
-            bento = build_bento(
-                f"{GENERATED_MODULE}:svc",
-                name=name,
+            bento = build_from_arguments(
+                root,
                 version=version,
-                labels=labels or {},
+                service=f"{GENERATED_MODULE}:svc",
+                name=name,
+                labels=labels,
                 include=["**/*.py", f"{WEB_STATIC_DIR}/*"],
-                exclude=[],
-                python_packages=packages,
+                python={"packages": packages},
                 models=list(model_tags.values()),
-                working_dir=root,
                 docker={"base_image": cls._env.base_image} if cls._env.base_image else None,
             )
         return str(bento.path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bentotui.bento.build import build_bento, build_from_bentofile, collect_files
+from bentotui.bento.build import build_from_arguments, build_from_bentofile, collect_files
 from bentotui.exceptions import Conflict
 
 
@@ -166,16 +166,17 @@ def test_build_twice_in_one_process_reimports(tmp_path: Path, iris_model) -> Non
     assert (first.tag.name, second.tag.name) == ("iris_classifier", "iris_two")
 
 
-def test_build_bento_function(tmp_path: Path, iris_model) -> None:
-    """The entry point BentoService.save() uses: no bentofile, arguments instead."""
+def test_build_from_arguments(tmp_path: Path, iris_model) -> None:
+    """The entry point BentoService.save() and bentos.build use: no bentofile, its keys as arguments."""
     from tests.bento.conftest import IRIS_SERVICE
 
     (tmp_path / "service.py").write_text(IRIS_SERVICE)
-    bento = build_bento(
-        "service:svc", name="saved", labels={"a": "b"}, include=["*.py"], exclude=[],
-        python_packages=["x==1"], models=[str(iris_model.tag)], working_dir=tmp_path,
+    bento = build_from_arguments(
+        tmp_path, service="service:svc", name="saved", labels={"a": "b"}, include=["*.py"], exclude=None,
+        python={"packages": ["x==1"]}, models=[str(iris_model.tag)],
     )
     assert bento.tag.name == "saved" and bento.info.labels == {"a": "b"}
+    assert "x==1" in bento.info.python.packages
     assert [str(m.tag) for m in bento.info.models] == [str(iris_model.tag)]
 
 
