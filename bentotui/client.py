@@ -11,17 +11,21 @@ with the first metrics parse, and never the server stack or an ML library.
 style: they read ``/schema.json`` and take an API's parameters as keyword arguments
 (``client.predict(input=arr)``), or a 1.x/0.x API's one body positionally, and decode results as
 BentoML does (a ``tensor`` output is a numpy array).  ``Client.from_url`` is BentoML 1.x's entry.
+A streaming API (``is_stream`` in ``/schema.json``) gives, as in BentoML, an iterator (sync) or an
+async iterator (async: ``async for chunk in client.generate(...)``, no ``await``) of the body's
+chunks as they arrive: text for a string output, bytes for a binary one, else each chunk's JSON.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import mimetypes
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -457,6 +461,30 @@ def decode_output(route: Mapping[str, Any], response: httpx.Response, temp_dir: 
     return value
 
 
+class StreamDecoder:
+    """The chunks of a streaming API's body as BentoML 1.4's clients yield them: ``str`` for a
+    string output (decoded incrementally, so a character split between two chunks survives),
+    ``bytes`` for a binary string, else each chunk's JSON."""
+
+    def __init__(self, route: Mapping[str, Any]) -> None:
+        output = route.get("output") or {}
+        self._text = output.get("type") == "string" and output.get("format") != "binary"
+        self._raw = output.get("type") == "string" and not self._text
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        if self._raw:
+            return [chunk]
+        if self._text:
+            text = self._utf8.decode(chunk)
+            return [text] if text else []
+        return [json.loads(chunk)]
+
+    def end(self) -> list[Any]:
+        rest = self._utf8.decode(b"", final=True) if self._text else ""
+        return [rest] if rest else []
+
+
 class _BentoCalls:
     """BentoML 1.4's call style over the routes of ``/schema.json``: ``client.predict(input=...)``."""
 
@@ -526,11 +554,25 @@ class SyncHTTPClient(_BentoCalls, SyncClient):
         return self
 
     def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Call the API named ``api`` with its parameters (BentoML's ``client.call(name, ...)``)."""
+        """Call the API named ``api`` with its parameters (BentoML's ``client.call(name, ...)``);
+        a streaming API gives an iterator of its chunks, which sends the request when first read."""
         route = self._route(api)
         data, ctype = encode_call(route, args, kwargs)
+        if (route.get("output") or {}).get("is_stream"):
+            return self._stream(route, data, ctype)
         response = self.request("POST", route["route"], content=data, headers={"content-type": ctype})
         return decode_output(route, response, self._temp_dir())
+
+    def _stream(self, route: Mapping[str, Any], data: bytes, ctype: str) -> Iterator[Any]:
+        url, headers = self.url + route["route"], {"content-type": ctype}
+        with self._http.stream("POST", url, content=data, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                decode_response(response)  # raises its ClientError
+            decoder = StreamDecoder(route)
+            for chunk in response.iter_bytes():
+                yield from decoder.feed(chunk)
+            yield from decoder.end()
 
     def is_ready(self, timeout: float | None = None) -> bool:
         return self.status("/readyz", timeout) == 200
@@ -569,12 +611,40 @@ class AsyncHTTPClient(_BentoCalls, AsyncClient):
             raise
         return self
 
-    async def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        await self._setup()
+    def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """``await client.call(name, ...)``; for a streaming API, as in BentoML, an async iterator
+        (``async for chunk in client.call(name, ...)``).  Before the client is entered, the
+        streaming kind is not known yet: the call is then a coroutine that reads ``/schema.json``
+        first and gives the result (for a stream, its async iterator)."""
+        if self._routes is None:
+            return self._set_up_and_call(api, args, kwargs)
         route = self._route(api)
         data, ctype = encode_call(route, args, kwargs)
+        if (route.get("output") or {}).get("is_stream"):
+            return self._stream(route, data, ctype)
+        return self._call(route, data, ctype)
+
+    async def _set_up_and_call(self, api: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        await self._setup()
+        result = self.call(api, *args, **kwargs)
+        return await result if isinstance(result, Awaitable) else result
+
+    async def _call(self, route: Mapping[str, Any], data: bytes, ctype: str) -> Any:
         response = await self.request("POST", route["route"], content=data, headers={"content-type": ctype})
         return decode_output(route, response, self._temp_dir())
+
+    async def _stream(self, route: Mapping[str, Any], data: bytes, ctype: str) -> AsyncIterator[Any]:
+        url, headers = self.url + route["route"], {"content-type": ctype}
+        async with self._http.stream("POST", url, content=data, headers=headers) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                decode_response(response)  # raises its ClientError
+            decoder = StreamDecoder(route)
+            async for chunk in response.aiter_bytes():
+                for item in decoder.feed(chunk):
+                    yield item
+            for item in decoder.end():
+                yield item
 
     async def is_ready(self, timeout: float | None = None) -> bool:
         return await self.status("/readyz", timeout) == 200

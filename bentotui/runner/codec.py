@@ -99,6 +99,11 @@ def decode_error(parts: Parts) -> BentotuiError:
     return error
 
 
+def is_callers_error(exc: BaseException) -> bool:
+    """A 4xx :class:`BentotuiError`: the caller's to fix, so a worker does not log its traceback."""
+    return isinstance(exc, BentotuiError) and exc.http_status < 500
+
+
 def raised_in_worker(exc: BaseException) -> bool:
     """Whether ``exc`` came back from a worker (its class alone cannot say: errors keep theirs)."""
     return WORKER_NOTE in getattr(exc, "__notes__", ())

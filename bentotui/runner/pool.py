@@ -12,6 +12,8 @@ The whole public surface::
 After ``start()``, ``await runner.async_run(...)`` (and ``runner.run(...)`` from a thread other
 than the event loop's) goes to the workers: batchable methods through a
 :class:`~bentotui.runner.dispatcher.Dispatcher`, the others one call each to the least-busy worker.
+``runner.<method>.async_stream(...)`` opens a stream on the worker with the fewest open streams
+(streams are not reported to the observer: they are no batch, and last as long as their reader).
 ``observer.batch(runner_name, method, size, queue_wait_s, exec_s)`` is called once per batch
 (size 1 for a non-batchable call); ``queue_wait_s`` is the wait of the batch's oldest call.
 ``on_worker_exit(pid)`` is called once a worker process has been reaped (the server drops the dead
@@ -54,6 +56,7 @@ from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_li
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.runner import Runner
 from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV, WorkerSpec
+from bentotui.runner.stream import Receiver
 from bentotui.runner.transport import Client
 
 log = logging.getLogger("bentotui.runner")
@@ -306,6 +309,16 @@ class _RunnerGroup:
                     f"max_latency_ms={budget_s * 1000:.0f} for a worker"
                 ) from None
         return clients
+
+    async def open_stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Receiver:
+        """A stream from the worker with the fewest open streams (a batchable method streams
+        nothing: its dispatcher would have to split items between calls)."""
+        if method not in self.runner.methods:
+            raise InvalidArgument(f"runner {self.runner.name!r} has no method {method!r}")
+        if method in self.dispatchers:
+            raise InvalidArgument(f"runner {self.runner.name!r}: batchable method {method!r} cannot stream")
+        clients = live_clients(self.workers) or await self._wait_for_worker(method)
+        return min(clients, key=lambda client: client.streams).stream(method, args, kwargs)
 
     def _single_done(self, method: str, exec_s: float) -> None:
         report(self.pool.observer, self.runner.name, method, 1, 0.0, exec_s)

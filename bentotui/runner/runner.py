@@ -8,6 +8,8 @@ handlers go there, batched.
 
 The default method (``runner.run`` / ``runner.async_run``): ``__call__`` when the runnable marks
 it, else its only method, else ``predict``; any other method is ``runner.<name>.run / async_run``.
+A method that yields (a generator) is read with ``runner.<name>.async_stream(...)``, BentoML's
+name: an async generator of its items, produced in the worker as they are read.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import asyncio
 import inspect
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.runner import containers
 from bentotui.runner.runnable import MethodConfig, Runnable
+from bentotui.runner.stream import ItemStream, aiterate
 
 if TYPE_CHECKING:
     from bentotui.runner.spec import WorkerSpec
@@ -38,6 +41,10 @@ class Backend(Protocol):
     async def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
     def call_sync(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+
+    async def open_stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ItemStream:
+        """Start a method that yields; its items come as the stream is read."""
+        ...
 
 
 class LocalBackend:
@@ -73,6 +80,10 @@ class LocalBackend:
         result = await asyncio.to_thread(self._call_locked, func, args, kwargs)
         return await result if inspect.isawaitable(result) else result
 
+    async def open_stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ItemStream:
+        result = self._method(method, args)(*args, **kwargs)  # a generator runs nothing until read
+        return aiterate(await result if inspect.isawaitable(result) else result)
+
 
 class RunnerMethod:
     """``runner.<method>``: ``run`` (blocking) and ``async_run`` for one runnable method.
@@ -95,6 +106,16 @@ class RunnerMethod:
 
     async def async_run(self, *args: Any, **kwargs: Any) -> Any:
         return await self.runner.backend.call(self.name, args, kwargs)
+
+    async def async_stream(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        """The items of a method that yields, as they are produced (BentoML's ``async_stream``);
+        closing the generator early stops the method's generator (its ``finally:`` runs)."""
+        stream = await self.runner.backend.open_stream(self.name, args, kwargs)
+        try:
+            async for item in stream:
+                yield item
+        finally:
+            await stream.aclose()
 
     def __repr__(self) -> str:
         return f"<RunnerMethod {self.runner.name}.{self.name} batchable={self.config.batchable}>"

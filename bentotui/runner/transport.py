@@ -8,6 +8,13 @@ Receiving is an ``asyncio.BufferedProtocol`` rather than a ``StreamReader``: sma
 parsed out of one reusable buffer with no coroutine per frame, and a large frame is read straight
 into its own ``bytearray``, so the arrays the codec rebuilds on it are writable and not copied.
 
+Streams (:mod:`bentotui.runner.stream`) add six kinds on the same connection and id space:
+``STREAM`` opens one (parts as a ``CALL``'s, the pickled tuple carrying the opening credit too),
+the worker answers ``ITEM`` per item, then ``END`` (one empty part) or ``FAIL`` (an error's
+parts); the API process sends ``CREDIT`` (one part, u32 items) as it consumes and ``CANCEL`` (one
+empty part) when its reader goes away.  ``CALL``/``RESULT``/``ERROR`` are untouched: a frame of a
+stream kind costs the call path one integer comparison.
+
 Addresses: ``unix:/path/to/sock`` or ``tcp:HOST:PORT`` (port 0 picks a free one).
 """
 
@@ -18,13 +25,17 @@ import itertools
 import os
 import struct
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from bentotui.exceptions import InvalidArgument, ServiceUnavailable
 from bentotui.runner import codec
 from bentotui.runner.errors import RunnerError
+from bentotui.runner.stream import CREDIT_FORMAT, WINDOW, Receiver
 
 CALL, RESULT, ERROR = 1, 2, 3
+STREAM, ITEM, END, FAIL, CREDIT, CANCEL = 4, 5, 6, 7, 8, 9
+#: the worker's kinds of stream reply, in the order ``Producer`` takes them
+STREAM_REPLIES = (ITEM, END, FAIL)
 HEADER = struct.Struct("<QBI")
 _MAX_PARTS = 1024  # keeps a frame head (8 bytes a part) far below the buffer
 _BUFFER = 256 * 1024
@@ -98,7 +109,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         while self._end - self._start >= HEADER.size:
             start = self._start
             msg_id, kind, nparts = HEADER.unpack_from(buf, start)
-            if not 0 < nparts <= _MAX_PARTS or kind not in (CALL, RESULT, ERROR):
+            if not 0 < nparts <= _MAX_PARTS or not CALL <= kind <= CANCEL:
                 raise ValueError(f"malformed frame header (kind {kind}, {nparts} parts)")
             head = HEADER.size + 8 * nparts
             available = self._end - start
@@ -157,6 +168,7 @@ class Client:
     def __init__(self) -> None:
         self.protocol = FrameProtocol(self._on_frame, self._on_lost)
         self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._streams: dict[int, Receiver] = {}
         self._ids = itertools.count(1)
         self.closed = False
         self.on_lost: Callable[[], None] | None = None
@@ -195,7 +207,40 @@ class Client:
             raise ServiceUnavailable("runner worker connection is closed") from None
         return future
 
+    def stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Receiver:
+        """Open a stream: the worker calls the method and sends its items as they come."""
+        if self.closed:
+            raise ServiceUnavailable("runner worker connection is closed")
+        try:
+            parts = codec.encode((method, args, kwargs, WINDOW))
+        except Exception as exc:
+            raise RunnerError(f"cannot send the arguments of {method}: {codec.short_message(exc)}") from exc
+        msg_id = next(self._ids)
+        receiver = Receiver(msg_id, self._send_credit, self._send_cancel, WINDOW)
+        self._streams[msg_id] = receiver
+        try:
+            self.protocol.send(msg_id, STREAM, parts)
+        except ConnectionError:
+            del self._streams[msg_id]
+            raise ServiceUnavailable("runner worker connection is closed") from None
+        return receiver
+
+    @property
+    def streams(self) -> int:
+        """Streams open on this connection."""
+        return len(self._streams)
+
+    def _send_credit(self, msg_id: int, items: int) -> None:
+        self.protocol.send(msg_id, CREDIT, [CREDIT_FORMAT.pack(items)])
+
+    def _send_cancel(self, msg_id: int) -> None:
+        if self._streams.pop(msg_id, None) is not None:
+            self.protocol.send(msg_id, CANCEL, [b""])
+
     def _on_frame(self, msg_id: int, kind: int, parts: list[memoryview]) -> None:
+        if kind > ERROR:
+            self._on_stream_frame(msg_id, kind, parts)
+            return
         future = self._pending.pop(msg_id, None)
         if future is None or future.done():  # the caller gave up (cancelled) meanwhile
             return
@@ -207,6 +252,23 @@ class Client:
         except Exception as exc:
             future.set_exception(RunnerError(f"cannot decode a runner result: {codec.short_message(exc)}"))
 
+    def _on_stream_frame(self, msg_id: int, kind: int, parts: list[memoryview]) -> None:
+        receiver = self._streams.get(msg_id)
+        if receiver is None:  # the reader closed it meanwhile
+            return
+        if kind == ITEM:
+            try:
+                receiver.item(codec.decode(parts))
+            except Exception as exc:
+                self._send_cancel(msg_id)
+                receiver.fail(RunnerError(f"cannot decode a stream item: {codec.short_message(exc)}"))
+            return
+        del self._streams[msg_id]
+        if kind == END:
+            receiver.end()
+        elif kind == FAIL:
+            receiver.fail(codec.decode_error(parts))
+
     def _on_lost(self, exc: Exception | None) -> None:
         if self.closed:
             return
@@ -215,6 +277,9 @@ class Client:
         for future in pending.values():
             if not future.done():
                 future.set_exception(ServiceUnavailable("runner worker went away during the call"))
+        streams, self._streams = self._streams, {}
+        for receiver in streams.values():
+            receiver.fail(ServiceUnavailable("runner worker went away during the stream"))
         if self.on_lost is not None:
             self.on_lost()
 
@@ -226,10 +291,22 @@ class Client:
             self._on_lost(None)
 
 
+class StreamHandler(Protocol):
+    """The worker's handler of the stream frames (``STREAM``, ``CREDIT``, ``CANCEL``)."""
+
+    def on_frame(self, protocol: FrameProtocol, msg_id: int, kind: int, parts: list[memoryview]) -> None: ...
+
+    def on_lost(self, protocol: FrameProtocol) -> None:
+        """The connection is gone: its streams have no reader left."""
+
+
 async def serve(
-    address: str, handler: Callable[[FrameProtocol, int, list[memoryview]], None]
+    address: str,
+    handler: Callable[[FrameProtocol, int, list[memoryview]], None],
+    streams: StreamHandler | None = None,
 ) -> tuple[asyncio.AbstractServer, str]:
-    """Listen on ``address``; ``handler(protocol, msg_id, parts)`` gets every CALL frame.
+    """Listen on ``address``; ``handler(protocol, msg_id, parts)`` gets every CALL frame and
+    ``streams`` the stream frames (dropped without one).
 
     Returns the server and the address actually bound (the real port for ``tcp:...:0``).
     """
@@ -241,8 +318,14 @@ async def serve(
         def on_frame(msg_id: int, kind: int, parts: list[memoryview]) -> None:
             if kind == CALL:
                 handler(holder[0], msg_id, parts)
+            elif streams is not None:
+                streams.on_frame(holder[0], msg_id, kind, parts)
 
-        protocol = FrameProtocol(on_frame, lambda exc: None)
+        def on_lost(exc: Exception | None) -> None:
+            if streams is not None:
+                streams.on_lost(holder[0])
+
+        protocol = FrameProtocol(on_frame, on_lost)
         holder.append(protocol)
         return protocol
 

@@ -9,6 +9,10 @@ Start-up handshake: the original stdout carries exactly one JSON line, ``{"addre
 listening or ``{"error": ...}`` if the runnable cannot be built; everything else the worker or the
 model prints goes to stderr, which the server captures into its log.
 
+Streams (``STREAM`` frames) run concurrently with calls, each as a task of its own
+(:class:`~bentotui.runner.stream.Producer`): an async generator on the event loop, a sync one a
+step at a time in a thread, as BentoML runs them.
+
 No orphans: with ``--exit-with-parent`` the worker exits when its stdin (a pipe the parent holds
 and never writes) reaches end of file, i.e. when the parent is gone, however it died.  SIGINT is
 ignored so that Ctrl-C in a terminal lets the server stop its workers in order.
@@ -30,7 +34,19 @@ from typing import IO, Any
 from bentotui.runner import codec
 from bentotui.runner.runnable import Runnable
 from bentotui.runner.spec import WorkerSpec
-from bentotui.runner.transport import ERROR, RESULT, FrameProtocol, parse_address, serve
+from bentotui.runner.stream import CREDIT_FORMAT, Producer
+from bentotui.runner.transport import (
+    CANCEL,
+    CREDIT,
+    ERROR,
+    FAIL,
+    RESULT,
+    STREAM,
+    STREAM_REPLIES,
+    FrameProtocol,
+    parse_address,
+    serve,
+)
 
 log = logging.getLogger("bentotui.worker")
 
@@ -83,17 +99,15 @@ class _Executor:
             return
         self._send(protocol, msg_id, RESULT, parts)
 
-    def _reply_error(self, protocol: FrameProtocol, msg_id: int, exc: Exception) -> None:
+    def _reply_error(self, protocol: FrameProtocol, msg_id: int, exc: Exception, kind: int = ERROR) -> None:
         """Reply with the error; log its traceback unless it is the caller's (a 4xx ``BentotuiError``).
 
         The HTTP server answers a worker's 5xx failures generically, so this log line (in the
         server's log, which captures the worker's stderr) is where their message and traceback go.
         """
-        from bentotui.exceptions import BentotuiError
-
-        if not isinstance(exc, BentotuiError) or exc.http_status >= 500:
+        if not codec.is_callers_error(exc):
             log.error("call failed", exc_info=exc)
-        self._send(protocol, msg_id, ERROR, codec.encode_error(exc))
+        self._send(protocol, msg_id, kind, codec.encode_error(exc))
 
     @staticmethod
     def _send(protocol: FrameProtocol, msg_id: int, kind: int, parts: codec.Parts) -> None:
@@ -103,10 +117,54 @@ class _Executor:
             pass
 
 
+class _Streams:
+    """The stream frames: ``STREAM`` starts a :class:`Producer`, ``CREDIT`` and ``CANCEL`` reach
+    it by ``(connection, msg_id)``; a lost connection cancels its streams."""
+
+    def __init__(self, executor: _Executor) -> None:
+        self.executor = executor
+        self.producers: dict[tuple[int, int], Producer] = {}
+
+    def on_frame(self, protocol: FrameProtocol, msg_id: int, kind: int, parts: list[memoryview]) -> None:
+        if kind == STREAM:
+            self._open(protocol, msg_id, parts)
+            return
+        producer = self.producers.get((id(protocol), msg_id))
+        if producer is None:  # it ended meanwhile
+            return
+        if kind == CREDIT:
+            producer.grant(CREDIT_FORMAT.unpack(parts[0])[0])
+        elif kind == CANCEL:
+            producer.cancel()
+
+    def _open(self, protocol: FrameProtocol, msg_id: int, parts: list[memoryview]) -> None:
+        # the method is called as a CALL's is (that copy stays inline: it is the hot path)
+        try:
+            method, args, kwargs, credit = codec.decode(parts)
+            if method not in self.executor.methods:
+                raise AttributeError(f"runnable has no runner method {method!r}")
+            result = getattr(self.executor.runnable, method)(*args, **kwargs)
+        except Exception as exc:
+            self.executor._reply_error(protocol, msg_id, exc, FAIL)
+            return
+        producer = Producer(protocol, msg_id, credit, STREAM_REPLIES, self._done)
+        self.producers[(id(protocol), msg_id)] = producer
+        producer.start(result)
+
+    def _done(self, producer: Producer) -> None:
+        self.producers.pop((id(producer.protocol), producer.msg_id), None)
+
+    def on_lost(self, protocol: FrameProtocol) -> None:
+        for (conn, _), producer in list(self.producers.items()):
+            if conn == id(protocol):
+                producer.cancel()
+
+
 async def _serve(runnable: Runnable, listen: str, ready: IO[str], exit_with_parent: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
-    server, address = await serve(listen, _Executor(runnable))
+    executor = _Executor(runnable)
+    server, address = await serve(listen, executor, _Streams(executor))
     if exit_with_parent:
 
         def on_stdin() -> None:

@@ -18,6 +18,10 @@ traceback goes to the log only.  A runner's failure (a :class:`RunnerError`, or 
 in a worker) is answered generically too: its message names the worker's files and code, so it
 goes to the log with the request id, never to the client; the caller's own errors (4xx) keep theirs.
 
+A streaming API (``APISpec.stream_type``) writes its items as they come
+(:mod:`bentotui.server.streaming`); the check that picks that path is one attribute, set when the
+API was registered.
+
 Connections: more than ``max_connections`` requests in progress on any route (uvicorn's
 ``--limit-concurrency``; hypercorn has no such limit) get 503 at once, below the open-file limit,
 past which the server could accept no one.  Both 503 and 408 close the connection, so a client
@@ -56,6 +60,7 @@ from bentotui.server.mounts import (
     mount_prefixes,
 )
 from bentotui.server.options import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT_S
+from bentotui.server.streaming import OpenStream, open_stream
 from bentotui.service.context import respond_in_request
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
@@ -236,6 +241,7 @@ class ServerCore:
         request_token = current_request_id.set(request_id)  # bentoml.monitor records carry it
         started = asyncio.get_running_loop().time()
         reading = True
+        stream: OpenStream | None = None
         try:
             try:
                 # one deadline: the body's first, then moved to the whole request's
@@ -245,7 +251,9 @@ class ServerCore:
                     if self.body_timeout < self.timeout:
                         deadline.reschedule(started + self.timeout)
                     value = await api.input.from_http(http_request)
-                    if api.context is None:
+                    if api.stream_type is not None:  # decided when the API was registered
+                        stream = await open_stream(api, value)  # up to its first item
+                    elif api.context is None:
                         response = api.output.to_http(await api.call(value))
                         headers: Mapping[str, str] | Iterable[tuple[str, str]] = response.headers
                     else:  # the API takes a bentoml.Context: its status, headers and cookies apply
@@ -263,6 +271,8 @@ class ServerCore:
                 raise RequestTimeout(
                     "request timed out", f"{api.name} did not finish within {self.timeout:g}s"
                 ) from None
+            if stream is not None:  # in flight until its last item is written
+                return await stream.respond(send, receive, request_id)
         except BentotuiError as exc:
             if exc.http_status >= 500:
                 logger.warning("%s %s -> %d: %s [%s]", scope["method"], scope["path"], exc.http_status, exc, request_id)

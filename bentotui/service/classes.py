@@ -14,6 +14,11 @@ a :class:`~bentotui.service.context.Context`, whose request snapshot travels to 
 call and whose response changes travel back (see :mod:`bentotui.service.hosting`).  The hook
 decorators (:func:`on_startup`, :func:`on_shutdown`, :func:`on_deployment`) and :func:`asgi_app`
 only mark the class; :func:`to_service` carries them onto the compiled service.
+
+A method that is a generator or async generator function streams (BentoML's ``is_stream``): it
+runs in the worker like any method, its items reach the HTTP response as they are produced
+(``RunnerMethod.async_stream``), and the response's Content-Type is the ``ContentType`` of its
+return annotation, else BentoML's default for streams, ``text/event-stream``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bentotui.exceptions import BuildError
 from bentotui.runner.spec import import_ref
+from bentotui.runner.stream import is_stream_function
 from bentotui.service.class_views import bind_class_views
 from bentotui.service.context import Context, context_param, takes_context
 from bentotui.service.current import ServiceProxy, set_current_service
@@ -47,6 +53,8 @@ STARTUP = "__bentotui_startup_hook__"
 SHUTDOWN = "__bentotui_shutdown_hook__"
 DEPLOYMENT = "__bentotui_deployment_hook__"
 MOUNTS = "__bentotui_mounted_apps__"
+#: BentoML 1.2's Content-Type of a streaming method without a ``ContentType``
+DEFAULT_STREAM_MEDIA_TYPE = "text/event-stream"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -279,7 +287,9 @@ def to_service(obj: Any) -> Service:
 
 
 def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfig, method: RunnerMethod) -> None:
+    from bentotui.io import File
     from bentotui.service.params import FormParams, input_descriptor, output_descriptor, remove_uploads
+    from bentotui.service.service import text_media_type
 
     fn = getattr(cls, attr)
     try:
@@ -294,6 +304,26 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         )
     descriptor = input_descriptor(f"{cls.__name__}_{attr}_input", params, hints)
     files = descriptor.files if isinstance(descriptor, FormParams) else {}
+    if is_stream_function(fn):
+        if config.batchable or ctx_name is not None:
+            raise BuildError(
+                f"{cls.__name__}.{attr}: a streaming API (a generator) cannot be batchable "
+                "nor take a bentoml.Context in bentotui"
+            )
+        item_type, media_type = stream_output(hints.get("return"))
+        # bytes items go out as they are; /schema.json calls them binary strings, as BentoML does
+        output = File() if item_type is bytes else output_descriptor(item_type)
+
+        async def stream(value: Any) -> Any:
+            kwargs = dict(value)
+            return _streamed(method.async_stream(**kwargs), kwargs, files)
+
+        stream.__name__ = api_name
+        spec = svc.add_api(
+            stream, input=descriptor, output=output, route=config.route, name=api_name, doc=config.doc
+        )
+        spec.stream_type = text_media_type(media_type or DEFAULT_STREAM_MEDIA_TYPE)
+        return
 
     async def run(kwargs: dict[str, Any], ctx: Context | None) -> Any:
         if config.batchable:
@@ -331,6 +361,33 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         doc=config.doc,
     )
     spec.batchable = config.batchable
+
+
+def stream_output(annotation: Any) -> tuple[Any, str | None]:
+    """The item type of a streaming method's return annotation (``Generator[str, None, None]`` ->
+    ``str``) and the media type a ``ContentType`` beside it names
+    (``Annotated[AsyncGenerator[str, None], ContentType("text/plain")]``)."""
+    from bentotui.service.service import returns_iterator
+    from bentotui.validators import ContentType
+
+    base, metadata = annotation, []
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *metadata = typing.get_args(annotation)
+    media_type = next((m.content_type for m in metadata if isinstance(m, ContentType)), None)
+    args = typing.get_args(base) if returns_iterator(base) else ()
+    return (args[0] if args else Any), media_type
+
+
+async def _streamed(items: Any, kwargs: dict[str, Any], files: dict[str, str]) -> Any:
+    """The worker's items, the uploads removed once the stream is over (read or closed)."""
+    from bentotui.service.params import remove_uploads
+
+    try:
+        async for item in items:
+            yield item
+    finally:
+        await items.aclose()
+        remove_uploads(kwargs, files)
 
 
 def _detached(result: Any, kwargs: dict[str, Any], files: dict[str, str]) -> Any:

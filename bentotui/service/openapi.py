@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import bentotui
-from bentotui.service.schema import described, io_descriptor_spec
+from bentotui.service.schema import described, io_descriptor_spec, stream_media_type, stream_schema
 from bentotui.service.service import APISpec, Service
 
 # BentoML 1.x's tag name: its client takes only the operations tagged so for APIs
@@ -88,7 +88,7 @@ def _operation(
     if request_content is None:
         request_content = api.input.openapi_request_content()
     if response_content is None:
-        response_content = api.output.openapi_response_content()
+        response_content = _stream_content(api) if api.stream_type else api.output.openapi_response_content()
     responses: dict[str, Any] = {
         "200": {
             "description": "Success",
@@ -119,11 +119,17 @@ def _operation(
     return operation
 
 
+def _stream_content(api: APISpec) -> dict[str, Any]:
+    """A streaming API's 200 body: its items, one after another, under the stream's media type
+    (the schema is one item's; ``x-bentotui-stream`` says the body is a sequence of them)."""
+    schema = {key: value for key, value in stream_schema(api).items() if key not in ("is_stream", "media_type")}
+    return {stream_media_type(api): {"schema": schema, "x-bentotui-stream": True}}
+
+
 def _permissive_operation(api: APISpec) -> dict[str, Any]:
     """The operation of an API whose schemas could not be built: any body of its media types."""
-    return _operation(
-        api, {api.input.media_type: {"schema": {}}}, {api.output.media_type: {"schema": {}}}
-    )
+    media_type = stream_media_type(api) if api.stream_type else api.output.media_type
+    return _operation(api, {api.input.media_type: {"schema": {}}}, {media_type: {"schema": {}}})
 
 
 def _infra_operation(route: str, summary: str, media_type: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from bentotui.io import JSON, File, Image, NumpyNdarray, PandasDataFrame, Text
+from bentotui.io.base import media_type_of
 from bentotui.service import params
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ def route_schema(api: APISpec) -> dict[str, Any]:
 
     ``batchable`` is True for a 1.2 ``@api(batchable=True)`` method, whose body is a batch; a 1.x or
     0.x API takes one request (its runner batches across requests, which a client need not know).
+    A streaming API's output is the schema of one item plus ``is_stream: true`` and its
+    ``media_type``, as BentoML 1.4 writes it: its clients then iterate the response.
     """
     if takes_keywords(api.input):
         input_schema = value_schema(api.input)
@@ -87,12 +90,26 @@ def route_schema(api: APISpec) -> dict[str, Any]:
         "route": api.route,
         "batchable": api.batchable,
         "input": input_schema,
-        "output": value_schema(api.output),
+        "output": stream_schema(api) if api.stream_type is not None else value_schema(api.output),
         "is_task": False,
     }
     if api.doc:
         route["description"] = api.doc
     return route
+
+
+def stream_schema(api: APISpec) -> dict[str, Any]:
+    """A streaming API's output: one item's schema (bytes items are binary strings, which
+    BentoML's clients hand back as bytes), ``is_stream`` and the response's media type."""
+    binary = {"type": "string", "format": "binary"}
+    item = binary if isinstance(api.output, File) else value_schema(api.output)
+    return {**item, "is_stream": True, "media_type": stream_media_type(api)}
+
+
+def stream_media_type(api: APISpec) -> str:
+    """The media type a streaming API answers, without its charset."""
+    assert api.stream_type is not None
+    return media_type_of(api.stream_type)
 
 
 def _permissive_route(api: APISpec) -> dict[str, Any]:
@@ -106,8 +123,9 @@ def _permissive_route(api: APISpec) -> dict[str, Any]:
             "properties": {name: {} for name in fields},
             "required": [name for name, field in fields.items() if field.is_required()],
         }
+    output = {"is_stream": True, "media_type": stream_media_type(api)} if api.stream_type else {}
     return {
-        "name": api.name, "route": api.route, "batchable": api.batchable, "input": input_schema, "output": {},
+        "name": api.name, "route": api.route, "batchable": api.batchable, "input": input_schema, "output": output,
         "is_task": False,
     }
 

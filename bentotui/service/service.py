@@ -3,13 +3,20 @@
 ``bentotui.Service(name, runners=[...])`` with ``@svc.api(input=..., output=...)`` is BentoML
 1.x's API.  The 0.x ``BentoService`` and 1.2 ``@service`` classes build the same object through
 :meth:`Service.add_api`, so the server, ``/docs.json`` and bento builds know only this one.
+
+An API streams (:attr:`APISpec.stream_type`) when its function is a generator or async generator
+function, or is annotated to return one (``-> AsyncGenerator[str, None]``, e.g. an ``async def``
+that returns ``runner.generate.async_stream(text)``); that is decided here, once, so the server's
+path for every other API does no per-request check of what came back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import inspect
 import re
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,6 +25,7 @@ from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.io.base import IODescriptor
 from bentotui.io.multipart import Multipart
 from bentotui.routes import INFRA_ROUTES
+from bentotui.runner.stream import is_stream_function
 from bentotui.service.context import CONTEXT_NAMES, Context, is_context_annotation, takes_context
 from bentotui.store.tags import validate_part
 
@@ -53,6 +61,9 @@ class APISpec:
     context_param: str | None = None
     #: a 1.2 ``@api(batchable=True)`` method: the request body is a batch (``/schema.json`` says so)
     batchable: bool = False
+    #: the Content-Type of a streaming API's response, whose body is its items as they come
+    #: (:mod:`bentotui.server.streaming`); None for an API that answers one body
+    stream_type: str | None = None
 
     async def call(self, value: Any) -> Any:
         """Run the API function on a decoded input; sync functions go to a thread so the event
@@ -157,6 +168,10 @@ class Service:
             raise BuildError(f"API {name!r}: route {route} is inside the app mounted at {mount}")
         multi = isinstance(input, Multipart)
         context_param = _multipart_context(func, name, list(input.fields)) if isinstance(input, Multipart) else None
+        wants_context = bool(context_param) or (not multi and _wants_context(func, name))
+        stream_type = text_media_type(output.media_type) if _streams(func) else None
+        if stream_type is not None and wants_context:
+            raise BuildError(f"API {name!r}: a streaming API cannot take a bentoml.Context in bentotui")
         spec = APISpec(
             name=name,
             route=route,
@@ -165,9 +180,10 @@ class Service:
             func=func,
             is_async=inspect.iscoroutinefunction(func),
             doc=doc if doc is not None else inspect.getdoc(func),
-            context=self.context if context_param or (not multi and _wants_context(func, name)) else None,
+            context=self.context if wants_context else None,
             multi_input=multi,
             context_param=context_param,
+            stream_type=stream_type,
         )
         self.apis[name] = spec
         return spec
@@ -262,6 +278,41 @@ async def _run_hooks(hooks: Iterable[Hook], context: Context | None) -> None:
             await hook(*args)
         else:
             await asyncio.to_thread(hook, *args)
+
+
+_ITERATORS = frozenset(
+    {
+        collections.abc.Iterator,
+        collections.abc.Generator,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncGenerator,
+    }
+)
+
+
+def returns_iterator(annotation: Any) -> bool:
+    """``Generator[...]``, ``AsyncGenerator[...]``, ``Iterator[...]`` or ``AsyncIterator[...]``
+    (BentoML's ``is_iterator_type``)."""
+    return typing.get_origin(annotation) in _ITERATORS
+
+
+def _streams(func: Callable[..., Any]) -> bool:
+    """A 1.x API streams when its function yields or says it returns an iterator."""
+    if is_stream_function(func):
+        return True
+    try:
+        annotation = typing.get_type_hints(func).get("return")
+    except Exception:  # an annotation that does not resolve here: it says nothing we can use
+        return False
+    return returns_iterator(annotation)
+
+
+def text_media_type(media_type: str) -> str:
+    """A ``text/*`` type with its charset (``text/event-stream; charset=utf-8``), as Starlette's
+    responses, and so BentoML's, write it."""
+    if media_type.startswith("text/") and "charset" not in media_type:
+        return f"{media_type}; charset=utf-8"
+    return media_type
 
 
 def _covers(mount: str, route: str) -> bool:
