@@ -45,6 +45,11 @@ def logs_dir() -> Path:
     return _sub("logs")
 
 
+def tui_dir() -> Path:
+    """The TUI's own state: request history per service, the last copied curl command."""
+    return _sub("tui")
+
+
 def config_file() -> Path:
     """The user's settings (key bindings, runner python, theme)."""
     return home() / "config.yaml"

@@ -8,6 +8,8 @@ are reused) and sweep entries whose process is gone.
 A server that has exited but whose parent has not waited for it is a zombie: it counts as gone
 everywhere here.  The servers this process started (``start_run``, the TUI's way) are its children,
 so it reaps them whenever it reads the registry; otherwise they would stay zombies until it exits.
+Their exit status is kept (:func:`exit_codes`) so the TUI can tell a crash from a clean stop; for
+a server started elsewhere the only sign is an entry left behind by a dead pid (:func:`scan_runs`).
 
 This module is on the TUI's side of the layers: it must not import the server stack.
 """
@@ -36,8 +38,10 @@ STARTING, SERVING, STOPPING = "starting", "serving", "stopping"
 # A process start time read back from psutil may differ from the recorded one by rounding.
 _CREATE_TIME_SLACK_S = 1.0
 
-# The servers start_run spawned from this process, by pid, until they are reaped.
-_children: dict[int, subprocess.Popen[bytes]] = {}
+# The servers start_run spawned from this process, by pid (with their run id), until they are reaped.
+_children: dict[int, tuple[str, subprocess.Popen[bytes]]] = {}
+# Run id -> exit status (negative: killed by that signal) of the children reaped so far.
+_exit_codes: dict[str, int] = {}
 
 
 @dataclass
@@ -124,18 +128,36 @@ def _read(path: Path) -> RunInfo | None:
         return None
 
 
+def _reap(pid: int) -> bool:
+    """Reap ``pid`` if it is an exited child of this process, keeping its exit status."""
+    child = _children.get(pid)
+    if child is None:
+        return False
+    run_id, proc = child
+    code = proc.poll()
+    if code is None:
+        return False
+    _children.pop(pid, None)
+    _exit_codes[run_id] = code
+    return True
+
+
 def reap_children() -> None:
     """Collect the exit status of the servers this process started that have exited."""
-    for pid, child in list(_children.items()):
-        if child.poll() is not None:
-            _children.pop(pid, None)
+    for pid in list(_children):
+        _reap(pid)
+
+
+def exit_codes() -> dict[str, int]:
+    """Run id -> exit status of the servers this process started that have exited (a negative
+    status is the signal that killed it, as :attr:`subprocess.Popen.returncode` has it)."""
+    reap_children()
+    return dict(_exit_codes)
 
 
 def _exited(proc: psutil.Process) -> bool:
     """True once ``proc`` is gone or a zombie (a zombie child of this process is reaped)."""
-    child = _children.get(proc.pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(proc.pid, None)
+    if _reap(proc.pid):
         return True
     try:
         return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
@@ -156,19 +178,35 @@ def _wait_exited(proc: psutil.Process, timeout: float) -> bool:
     return True
 
 
-def list_runs() -> list[RunInfo]:
-    """Every live server, oldest first; entries of dead processes are removed on the way."""
+@dataclass
+class Scan:
+    """One read of the registry: the live servers, and the entries swept because their process
+    was gone.  A server removes its own entry on any exit it lives through, so a swept entry
+    means it did not stop cleanly (killed, or crashed past its cleanup)."""
+
+    live: list[RunInfo]
+    dead: list[RunInfo]
+
+
+def scan_runs() -> Scan:
+    """Every live server, oldest first, and the dead entries removed on the way."""
     reap_children()
-    runs = []
+    scan = Scan(live=[], dead=[])
     for path in sorted(paths.runs_dir().glob("*.json")):
         info = _read(path)
         if info is None:
             continue
         if is_alive(info):
-            runs.append(info)
+            scan.live.append(info)
         else:
             path.unlink(missing_ok=True)
-    return runs
+            scan.dead.append(info)
+    return scan
+
+
+def list_runs() -> list[RunInfo]:
+    """Every live server, oldest first; entries of dead processes are removed on the way."""
+    return scan_runs().live
 
 
 def get_run(id_or_prefix: str) -> RunInfo:
@@ -202,7 +240,9 @@ def find_log(id_or_prefix: str) -> Path:
     if not matches:
         raise NotFound(f"no server run with id {id_or_prefix!r} (see `bentotui runs list`)")
     if len(matches) > 1:
-        raise InvalidArgument(f"run id prefix {id_or_prefix!r} is ambiguous: {', '.join(m.stem for m in matches)}")
+        raise InvalidArgument(
+            f"run id prefix {id_or_prefix!r} is ambiguous: {', '.join(m.stem for m in matches)}"
+        )
     return matches[0]
 
 
@@ -264,7 +304,7 @@ def start_run(
     while time.monotonic() < deadline:
         info = _read(entry)
         if info is not None:
-            _children[proc.pid] = proc
+            _children[proc.pid] = (run_id, proc)
             return info
         code = proc.poll()
         if code is not None:

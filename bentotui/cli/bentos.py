@@ -59,8 +59,9 @@ def _print_table(bentos: list[Bento]) -> None:
     from datetime import datetime, timezone
 
     from rich.console import Console
-    from rich.filesize import decimal
     from rich.table import Table
+
+    from bentotui.tui.fmt import size  # the TUI's units (KiB, as BentoML's list prints)
 
     console = Console(highlight=False)
     if not bentos:
@@ -73,7 +74,7 @@ def _print_table(bentos: list[Bento]) -> None:
     for bento in bentos:
         info = bento.info
         table.add_row(
-            str(bento.tag), info.service, decimal(info.size_bytes),
+            str(bento.tag), info.service, size(info.size_bytes),
             relative_time(info.creation_time, now), ", ".join(str(m.tag) for m in info.models),
         )
     console.print(table)

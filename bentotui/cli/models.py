@@ -83,8 +83,9 @@ def _print_table(models: list[Model]) -> None:
     break the listing budget (0.5 s for ``models list`` with 1,000 models); this costs 0.03 s.
     """
     from rich.console import Console
-    from rich.filesize import decimal
     from rich.text import Text
+
+    from bentotui.tui.fmt import size  # the TUI's units (KiB, as BentoML's list prints)
 
     console = Console(highlight=False)
     if not models:
@@ -97,7 +98,7 @@ def _print_table(models: list[Model]) -> None:
             str(m.tag),
             m.info.framework,
             m.provenance.state,
-            decimal(m.info.size_bytes),
+            size(m.info.size_bytes),
             relative_time(m.info.creation_time, now),
             ", ".join(f"{k}={v}" for k, v in m.info.labels.items()),
         )

@@ -113,11 +113,12 @@ class NumpyNdarray(IODescriptor):
     def openapi_example(self) -> Any:
         if self._example is not None:
             return _json.to_jsonable(self._example) if hasattr(self._example, "tolist") else self._example
-        if self.shape is None:
-            return []
         import numpy as np
 
-        return np.zeros([max(n, 1) for n in self.shape], dtype=self.dtype).tolist()
+        # no shape: one row of one value, not ``[]``: an empty batch is refused by the models a
+        # shapeless array usually feeds (a 2-D batch of rows), so ``[]`` is an example that fails
+        shape = (1, 1) if self.shape is None else [max(n, 1) for n in self.shape]
+        return np.zeros(shape, dtype=self.dtype).tolist()
 
     def __repr__(self) -> str:
         return f"NumpyNdarray(dtype={self.dtype}, shape={self.shape})"

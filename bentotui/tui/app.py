@@ -19,18 +19,20 @@ from textual.signal import Signal
 
 from bentotui.exceptions import BentotuiError
 from bentotui.tui import bridge
-from bentotui.tui.commands import commands
-from bentotui.tui.messages import RunsListed, ServerProbed, TaskDone
-from bentotui.tui.screens.dialogs import StartDialog, StartRequest
+from bentotui.tui.commands import commands, quit_app
+from bentotui.tui.messages import RunsListed, ServerProbed, ServerStarted, TaskDone
+from bentotui.tui.screens.dialogs import StartDialog, StartRequest, for_tui
 from bentotui.tui.screens.help import HelpScreen
 from bentotui.tui.screens.models import ModelsScreen
 from bentotui.tui.screens.requests import RequestsScreen
 from bentotui.tui.screens.servers import ServersScreen
-from bentotui.tui.server_view import ServerBook
-from bentotui.tui.settings import DEFAULT_THEME, LIGHT_THEME, TuiSettings, load_settings
+from bentotui.tui.server_view import ServerBook, crash_notice
+from bentotui.tui.settings import DEFAULT_THEME, LIGHT_THEME, TuiSettings, keymap_warnings, load_settings
 
 if TYPE_CHECKING:
     import httpx
+
+    from bentotui.runs import RunInfo
 
 
 class BentoApp(App[None]):
@@ -66,6 +68,8 @@ class BentoApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+            for warning in keymap_warnings(self.settings.keymap, type(self)):
+                self.notify(warning, severity="warning", timeout=10)
         try:
             self.theme = self.settings.theme
         except Exception:  # noqa: BLE001 - textual raises InvalidThemeError; an unknown name must not crash
@@ -93,16 +97,20 @@ class BentoApp(App[None]):
             await self._http.aclose()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield from commands(self, screen)
+        yield from commands(self, screen, super().get_system_commands(screen))
+
+    async def action_quit(self) -> None:
+        """ctrl+q, like the palette's Quit: say which servers outlive the TUI."""
+        quit_app(self)
 
     # ---- servers: poll the registry, probe each live server ------------------------------
     @work(thread=True, exclusive=True, group="runs-poll", exit_on_error=False)
     def poll_runs(self) -> None:
-        self.post_message(RunsListed(bridge.list_runs()))
+        self.post_message(RunsListed(*bridge.scan_runs()))
 
     def on_runs_listed(self, message: RunsListed) -> None:
-        self.book.update_runs(message.runs, self.clock())
+        for entry in self.book.update_runs(message.runs, self.clock(), message.dead, message.exits):
+            self.report_crash(f"{entry.run.target} {entry.label}", entry.run.log_path)
         if self.poll_interval:
             for entry in self.book.live():
                 if entry.id not in self._probing:  # a slow server gets one probe at a time
@@ -114,6 +122,12 @@ class BentoApp(App[None]):
     async def probe(self, run_id: str, url: str) -> None:
         ready, scrape = await bridge.probe(self.http, url, self.clock)
         self.post_message(ServerProbed(run_id, ready, scrape))
+
+    @work(thread=True, group="crash-report", exit_on_error=False)
+    def report_crash(self, what: str, log_path: str) -> None:
+        """A server died on its own: an error toast with the log line that says why."""
+        lines = bridge.last_log_lines(log_path, 40)
+        self.post_message(TaskDone(crash_notice(what, log_path, lines), error=True))
 
     def on_server_probed(self, message: ServerProbed) -> None:
         self._probing.discard(message.run_id)
@@ -131,36 +145,56 @@ class BentoApp(App[None]):
     def start_server(self, target: str | None, model: str | None, port: int) -> None:
         what = target or f"model {model}"
         self.notify(f"starting {what}…")
-        self.run_server_task(lambda: f"started {what} on port {bridge.start(target, model, port).port}")
+
+        def start() -> str:
+            run = bridge.start(target, model, port)
+            self.post_message(ServerStarted(run))
+            return f"started {what} on port {run.port}"
+
+        self.run_server_task(start)
         self.switch_mode("servers")
 
     def stop_server(self, run_id: str) -> None:
+        self.book.request_stop(run_id)
+
         def stop() -> str:
             bridge.stop(run_id)
             return f"stopped {run_id}"
 
         self.run_server_task(stop)
 
-    def restart_server(self, run: object) -> None:
-        self.run_server_task(lambda: f"restarted on port {bridge.restart(run).port}")
+    def restart_server(self, run: RunInfo) -> None:
+        """Start ``run``'s target again (stopping it first if it runs); the new run takes its row."""
+        self.book.request_stop(run.id)
+
+        def restart() -> str:
+            new = bridge.restart(run)
+            self.post_message(ServerStarted(new, replaces=run.id))
+            return f"restarted {new.target} on port {new.port}"
+
+        self.run_server_task(restart)
+
+    def on_server_started(self, message: ServerStarted) -> None:
+        self.book.add_started(message.run, message.replaces)
+        self.servers_changed.publish(None)
 
     def create_demo(self) -> None:
-        self.notify("building demo models (takes a few seconds)…")
-        self.run_server_task(bridge.create_demo_models, refresh_store=True)
+        """Build the demo models from the Models area, which shows the build until they appear."""
+        self.switch_mode("models")
+        if isinstance(self.screen, ModelsScreen):
+            self.screen.create_demo()
 
     @work(thread=True, group="server-task", exit_on_error=False)
-    def run_server_task(self, task: Callable[[], str], refresh_store: bool = False) -> None:
+    def run_server_task(self, task: Callable[[], str]) -> None:
         try:
-            self.post_message(TaskDone(task(), refresh_runs=True, refresh_store=refresh_store))
+            self.post_message(TaskDone(task(), refresh_runs=True))
         except BentotuiError as exc:
-            self.post_message(TaskDone(exc.message, error=True, refresh_runs=True))
+            self.post_message(TaskDone(for_tui(exc.message), error=True, refresh_runs=True))
 
     def on_task_done(self, message: TaskDone) -> None:
         self.notify(message.text, severity="error" if message.error else "information")
         if message.refresh_runs and self.poll_interval:
             self.poll_runs()
-        if message.refresh_store and isinstance(self.screen, ModelsScreen):
-            self.screen.reload()
 
     def open_requests(self, url: str) -> None:
         self.request_target = url

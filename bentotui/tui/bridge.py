@@ -18,13 +18,16 @@ from bentotui._process import self_command
 from bentotui.client import AsyncClient
 from bentotui.exceptions import BentotuiError, InvalidArgument
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, apis_from_openapi, response_view
+from bentotui.tui.server_view import MODEL_PREFIX
 from bentotui.tui.stats import Scrape, parse_metrics
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
 
 if TYPE_CHECKING:
     import httpx
 
-MODEL_PREFIX = "--model "
+#: Seconds a probe waits for ``/readyz`` or ``/metrics``: the pool's 30 s (sized for test
+#: requests) would show a hung server as ready for half a minute.
+PROBE_TIMEOUT_S = 1.5
 
 
 def load_store() -> list[StoreRow]:
@@ -70,10 +73,13 @@ def create_demo_models(timeout: float = 600.0) -> str:
     return "demo models created"
 
 
-def list_runs() -> list[Any]:
+def scan_runs() -> tuple[list[Any], list[Any], dict[str, int]]:
+    """The live runs, the entries just swept because their process was gone, and the exit status
+    of the servers this process started (run id -> status), for telling crashes from stops."""
     from bentotui import runs
 
-    return runs.list_runs()
+    scan = runs.scan_runs()
+    return scan.live, scan.dead, runs.exit_codes()
 
 
 def start(target: str | None, model: str | None, port: int) -> Any:
@@ -112,16 +118,17 @@ def last_log_lines(log_path: str, n: int = 12) -> list[str]:
 
 
 async def probe(http: httpx.AsyncClient, url: str, clock: Any = time.time) -> tuple[bool, Scrape | None]:
-    """``/readyz`` and ``/metrics`` of one server; a refused connection is 'not ready', not an error."""
+    """``/readyz`` and ``/metrics`` of one server, each within PROBE_TIMEOUT_S; a refused or
+    unanswered connection is 'not ready', not an error."""
     import httpx
 
     client = AsyncClient(url, http_client=http)
-    status = await client.status("/readyz")
+    status = await client.status("/readyz", timeout=PROBE_TIMEOUT_S)
     if status is None:
         return False, None
     ready = status == 200
     try:
-        response = await client.request("GET", "/metrics")
+        response = await http.get(client.url + "/metrics", timeout=PROBE_TIMEOUT_S)
     except httpx.HTTPError:
         return ready, None
     if response.status_code != 200:

@@ -47,16 +47,42 @@ def timestamp(when: datetime | None) -> str:
     return "-" if when is None else when.strftime("%Y-%m-%d %H:%M")
 
 
+#: The widest text :func:`ms`, :func:`rate` and :func:`percent` produce, so a table column of
+#: this width never cuts a number.
+NUMBER_WIDTH = 6
+
+
 def ms(value: float | None) -> str:
-    """Latency in milliseconds with sensible precision."""
+    """A latency given in milliseconds, with its unit and at most 6 characters: ``59.3ms``,
+    ``364ms``, ``1.75s``, ``17.5s``, ``175s``."""
     if value is None:
         return "-"
-    return f"{value:.1f}ms" if value < 100 else f"{value:.0f}ms"
+    if value < 100:
+        return f"{value:.1f}ms"
+    if value < 999.5:
+        return f"{value:.0f}ms"
+    seconds = value / 1000
+    if seconds < 9.995:
+        return f"{seconds:.2f}s"
+    if seconds < 99.95:
+        return f"{seconds:.1f}s"
+    return f"{seconds:.0f}s" if seconds < 999.5 else f"{seconds / 60:.0f}m"
 
 
 def rate(value: float | None) -> str:
-    """Requests per second."""
-    return "-" if value is None else f"{value:.1f}"
+    """Requests per second, at most 6 characters: ``19.4``, ``2480``, ``131k``."""
+    if value is None:
+        return "-"
+    if value < 999.95:
+        return f"{value:.1f}"
+    if value < 99999.5:
+        return f"{value:.0f}"
+    return f"{value / 1000:.0f}k" if value < 999_500 else f"{value / 1e6:.0f}M"
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def percent(value: float | None) -> str:

@@ -7,7 +7,7 @@ just the newest one in its queue (toolong's coalescing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -27,12 +27,15 @@ class StoreLoaded(Message):
 
 @dataclass
 class RunsListed(Message):
-    """A fresh listing of the runs registry."""
+    """A fresh listing of the runs registry: live runs, the entries swept because their process
+    was gone (it did not stop cleanly), and the exit status of the servers this TUI started."""
 
     runs: list[Any]
+    dead: list[Any] = field(default_factory=list)
+    exits: dict[str, int] = field(default_factory=dict)
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RunsListed)
+        return isinstance(message, RunsListed) and not message.dead  # a crash report is never dropped
 
 
 @dataclass
@@ -42,6 +45,14 @@ class ServerProbed(Message):
     run_id: str
     ready: bool
     scrape: Scrape | None
+
+
+@dataclass
+class ServerStarted(Message):
+    """The TUI started ``run`` (in place of the run ``replaces``, for a restart)."""
+
+    run: Any
+    replaces: str | None = None
 
 
 @dataclass
@@ -71,6 +82,14 @@ class ApisLoaded(Message):
     url: str
     apis: list[ApiInfo]
     error: str | None = None
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """A service's saved request history, newest first."""
+
+    service: str
+    entries: list[HistoryEntry]
 
 
 @dataclass

@@ -9,6 +9,7 @@ bodies are unit-tested.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 from collections.abc import Mapping
@@ -71,6 +72,76 @@ class HistoryEntry:
             f"{self.response.status} {self.response.latency_ms:.0f}ms" if self.response else "-"
         )
         return f"{self.api.method.upper()} {self.api.route}  {outcome}"
+
+
+#: Entries of request history kept per service, in memory and on disk.
+HISTORY = 50
+#: A request body longer than this is not saved to disk (it stays in the session's history), and a
+#: saved response body is cut to it: the history file stays small whatever was sent.
+SAVED_BODY_LIMIT = 64 * 1024
+
+
+def entry_to_dict(entry: HistoryEntry) -> dict[str, Any] | None:
+    """One history entry as a JSON object for the history file; None when it is too big to keep."""
+    if len(entry.body) > SAVED_BODY_LIMIT:
+        return None
+    data: dict[str, Any] = {
+        "url": entry.url,
+        "api": dataclasses.asdict(entry.api),
+        "content_type": entry.content_type,
+        "body": entry.body,
+        "error": entry.error,
+        "response": None,
+    }
+    if (r := entry.response) is not None:
+        data["response"] = {**dataclasses.asdict(r), "body": r.body[:SAVED_BODY_LIMIT]}
+    return data
+
+
+def entry_from_dict(data: Any) -> HistoryEntry | None:
+    """The entry a history-file object describes; None for anything malformed (a file from an
+    older version, or one edited by hand, must not break the panel)."""
+    try:
+        r = data["response"]
+        response = None
+        if r is not None:
+            headers = tuple((str(k), str(v)) for k, v in r["headers"])
+            response = ResponseView(
+                int(r["status"]), str(r["reason"]), float(r["latency_ms"]), headers, str(r["body"])
+            )
+        api = ApiInfo(
+            **{k: str(data["api"][k]) for k in ("name", "route", "method", "content_type", "example")}
+        )
+        error = data["error"]
+        return HistoryEntry(
+            str(data["url"]),
+            api,
+            str(data["content_type"]),
+            str(data["body"]),
+            response,
+            None if error is None else str(error),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def history_lines(entries: list[HistoryEntry]) -> str:
+    """The history file's text: one JSON object per line, newest first, at most :data:`HISTORY`."""
+    saved = (entry_to_dict(e) for e in entries[:HISTORY])
+    return "".join(json.dumps(d) + "\n" for d in saved if d is not None)
+
+
+def parse_history(text: str) -> list[HistoryEntry]:
+    """The entries of a history file, skipping lines that do not parse, at most :data:`HISTORY`."""
+    entries = []
+    for line in text.splitlines():
+        try:
+            entry = entry_from_dict(json.loads(line))
+        except ValueError:
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return entries[:HISTORY]
 
 
 def render_example(value: Any, content_type: str) -> str:

@@ -134,12 +134,14 @@ class StatsHistory:
     """The last ``size`` windows of one server, as the sparklines and the table want them.
 
     Bounded deques keep memory flat however long the TUI runs; ``series`` hands out fresh lists
-    because a Sparkline only refreshes when its ``data`` is reassigned.
+    so a caller can slice them freely.  ``times`` holds each window's end, so a sparkline can say
+    how much time it covers even when probes were late or missed.
     """
 
     def __init__(self, size: int = 120) -> None:
         self._last: Scrape | None = None
         self.latest: Window | None = None
+        self.times: deque[float] = deque(maxlen=size)
         self.req_per_s: deque[float] = deque(maxlen=size)
         self.p50_ms: deque[float] = deque(maxlen=size)
         self.p99_ms: deque[float] = deque(maxlen=size)
@@ -150,10 +152,16 @@ class StatsHistory:
         if prev is None:
             return None
         self.latest = window(prev, scrape)
+        self.times.append(scrape.t)
         self.req_per_s.append(self.latest.req_per_s)
         self.p50_ms.append(self.latest.p50_ms or 0.0)
         self.p99_ms.append(self.latest.p99_ms or 0.0)
         return self.latest
+
+    def miss(self) -> None:
+        """A scrape failed: the current numbers are unknown (shown as ``-``, not as 0).  The last
+        good scrape is kept, so the next window spans the gap and its rate stays right."""
+        self.latest = None
 
     def series(self) -> dict[str, list[float]]:
         return {"req/s": list(self.req_per_s), "p50 ms": list(self.p50_ms), "p99 ms": list(self.p99_ms)}

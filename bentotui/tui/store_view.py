@@ -9,9 +9,11 @@ without Textual.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bentotui.tui import fmt
@@ -96,13 +98,17 @@ def model_row(model: Model) -> StoreRow:
 
 
 def bento_row(bento: Bento) -> StoreRow:
-    """Flatten a stored bento (its service and the models it packs)."""
+    """Flatten a stored bento (its service and the models it packs).
+
+    A bento has no framework of its own (its models do): the column stays blank and the
+    service is shown in the detail pane, where it is labelled as the service.
+    """
     info = bento.info
     return StoreRow(
         kind="bento",
         name=info.name,
         version=info.version,
-        framework=info.service,
+        framework="",
         size_bytes=info.size_bytes,
         created=info.creation_time,
         labels=dict(info.labels),
@@ -130,17 +136,88 @@ def used_by(rows: Iterable[StoreRow]) -> dict[str, list[str]]:
     return users
 
 
+def refers_to(ref: str, row: StoreRow, rows: Sequence[StoreRow]) -> bool:
+    """Whether a tag reference names ``row``: ``name:version`` exactly, or ``name`` /
+    ``name:latest`` when ``row`` is the newest of that name and kind in ``rows``."""
+    name, _, version = ref.strip().partition(":")
+    if name != row.name:
+        return False
+    if version and version != "latest":
+        return version == row.version
+    same = [r for r in rows if r.kind == row.kind and r.name == row.name]
+    return max(same, key=lambda r: r.created.timestamp()).key == row.key
+
+
+def in_use(row: StoreRow, rows: Sequence[StoreRow], servers: Iterable[tuple[str | None, str | None]]) -> str:
+    """Who still needs ``row``, for the delete dialog: ``used by bento a:1 and 2 running servers``
+    ("" when nobody does).
+
+    ``servers`` are the live servers' (target, model) pairs: a server needs a model it serves
+    (``--model`` names it) or that a bento it serves packs; it needs a bento it serves.  A person
+    deleting a model should know that it is still in use, even where a copy lives on (a bento
+    packs its own copy; a running server has the model in memory until it restarts).
+    """
+    bentos = [b for b in rows if b.kind == "bento" and row.tag in b.detail.get("models", [])]
+    served = [row] if row.kind == "bento" else bentos
+
+    def needs(target: str | None, model: str | None) -> bool:
+        if model is not None:
+            return row.kind == "model" and refers_to(model, row, rows)
+        return target is not None and any(refers_to(target, b, rows) for b in served)
+
+    count = sum(1 for target, model in servers if needs(target, model))
+    parts = []
+    if bentos:
+        parts.append(f"bento{'s' if len(bentos) > 1 else ''} {', '.join(b.tag for b in bentos)}")
+    if count:
+        parts.append(f"{count} running server{'s' if count > 1 else ''}")
+    return f"used by {' and '.join(parts)}" if parts else ""
+
+
+def store_stamp(roots: Iterable[Path], depth: int = 2) -> tuple[tuple[str, int], ...]:
+    """The modification times of the store folders down to ``depth`` levels under each root.
+
+    Saving, deleting, importing or re-labelling an item (from any process) adds, removes or
+    renames an entry in ``<root>/<name>/`` or ``<root>/<name>/<version>/`` (writes are atomic
+    renames), so comparing two stamps tells whether the store changed without reading one
+    manifest: a stat per item, cheap enough for a timer.
+    """
+    stamp: list[tuple[str, int]] = []
+
+    def walk(folder: Path, level: int) -> None:
+        try:
+            stamp.append((str(folder), folder.stat().st_mtime_ns))
+            entries = list(os.scandir(folder)) if level < depth else []
+        except OSError:  # removed while we looked: the parent's mtime records that
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(Path(entry.path), level + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return tuple(sorted(stamp))
+
+
 def matches(row: StoreRow, query: str) -> bool:
     """The ``/`` filter: case-insensitive words that must all appear; a leading ``!`` inverts.
 
-    Words are matched against the tag, kind, framework, trust mark and ``key=value`` labels, so
-    ``stage=prod sklearn`` finds production sklearn models (k9s-style) and ``untrusted`` the
-    imported models that will not load until trusted.
+    Words are matched against the tag, kind, framework (a bento's service), trust mark and
+    ``key=value`` labels, so ``stage=prod sklearn`` finds production sklearn models (k9s-style)
+    and ``untrusted`` the imported models that will not load until trusted.
     """
     query = query.strip()
     invert = query.startswith("!")
     words = query[1:].split() if invert else query.split()
-    haystack = " ".join((row.kind, row.tag, row.framework, row.trust, fmt.labels(row.labels))).lower()
+    fields = (
+        row.kind,
+        row.tag,
+        row.framework,
+        row.detail.get("service", ""),
+        row.trust,
+        fmt.labels(row.labels),
+    )
+    haystack = " ".join(fields).lower()
     hit = all(word.lower() in haystack for word in words)
     return not hit if invert and words else hit
 
@@ -182,7 +259,8 @@ def detail_text(
 ) -> str:
     """The detail pane: everything about one row, sections separated by blank lines."""
     lines = [f"{row.kind} {row.tag}", ""]
-    lines.append(f"framework  {row.framework}")
+    if row.kind == "model":
+        lines.append(f"framework  {row.framework}")
     lines.append(f"size       {fmt.size(row.size_bytes)}")
     created = fmt.timestamp(row.created)
     if now is not None:

@@ -50,7 +50,7 @@ def test_list_empty_table_json_yaml_and_labels() -> None:
     assert body[0].split() == ["Tag", "Framework", "Trust", "Size", "Created", "Labels"]
     assert str(new.tag) in body[1] and str(old.tag) in body[2]  # newest first
     assert body[1].split()[1:4] == ["sklearn", "local", "2.0"]
-    assert "2.0 kB" in body[1] and "just now" in body[1] and "stage=dev" in body[1]
+    assert "2.0 KiB" in body[1] and "just now" in body[1] and "stage=dev" in body[1]
 
     rows = json.loads(bentotui("models", "list", "--output", "json").stdout)
     assert [r["tag"] for r in rows] == [str(new.tag), str(old.tag)]

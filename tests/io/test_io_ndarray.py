@@ -94,7 +94,8 @@ def test_openapi_schema_follows_dtype_and_shape():
 
 
 def test_examples():
-    assert NumpyNdarray().openapi_example() == []
+    assert NumpyNdarray().openapi_example() == [[0.0]]  # one row: an empty batch is refused (bug 18)
+    assert NumpyNdarray(dtype="int64").openapi_example() == [[0]]
     assert NumpyNdarray(dtype="float32", shape=(-1, 2)).openapi_example() == [[0.0, 0.0]]
     assert NumpyNdarray(example=np.array([[1, 2]])).openapi_example() == [[1, 2]]
 

@@ -119,25 +119,35 @@ def store_rows() -> list[StoreRow]:
     return rows + [bento_row(bento)]
 
 
+def run_info(
+    id: str,
+    *,
+    target: str = "service:svc",
+    port: int = 3000,
+    pid: int = 100,
+    state: str = "serving",
+    started_at: str = "2026-11-01T12:00:00+00:00",
+) -> RunInfo:
+    """A registry entry as ``bentotui serve`` writes it (the real class: a renamed field fails the
+    tests that build one)."""
+    return RunInfo(
+        id=id,
+        pid=pid,
+        host="127.0.0.1",
+        port=port,
+        target=target,
+        state=state,
+        log_path=f"/home/user/bentotui/logs/{id}.log",
+        started_at=started_at,
+        working_dir="/home/user/project",
+    )
+
+
 def runs() -> list[RunInfo]:
     started = (NOW - timedelta(minutes=42, seconds=7)).isoformat()
-
-    def run(id, target, port, pid):
-        return RunInfo(
-            id=id,
-            pid=pid,
-            host="127.0.0.1",
-            port=port,
-            target=target,
-            state="serving",
-            log_path=f"/home/user/bentotui/logs/{id}.log",
-            started_at=started,
-            working_dir="/home/user/project",
-        )
-
     return [
-        run("run-a", "service:svc", 3000, 4242),
-        run("run-b", "--model iris-classifier:latest", 3001, 4343),
+        run_info("run-a", port=3000, pid=4242, started_at=started),
+        run_info("run-b", target="--model iris-classifier:latest", port=3001, pid=4343, started_at=started),
     ]
 
 
@@ -181,13 +191,18 @@ def history() -> list[HistoryEntry]:
     ]
 
 
-LOG_LINES = [
-    "2026-11-01 12:00:01 INFO bentotui serve: service:svc on http://127.0.0.1:3000 (run run-a)",
-    "2026-11-01 12:00:02 INFO runner iris-classifier: worker 1 started (pid 4250)",
-    '2026-11-01 12:00:05 INFO 127.0.0.1 "POST /predict" 200 4.2ms',
-    '2026-11-01 12:00:06 INFO 127.0.0.1 "POST /predict" 400 1.1ms',
-    "2026-11-01 12:00:07 WARNING dispatcher: batch waited 48ms (max_latency_ms=50)",
-    "2026-11-01 12:00:09 ERROR runner iris-classifier: worker 1 exited with code -9; restarting",
-    "2026-11-01 12:00:10 INFO runner iris-classifier: worker 2 started (pid 4251)",
-    '2026-11-01 12:00:11 INFO 127.0.0.1 "POST /predict" 200 3.9ms',
+LOG_LINES = [  # the formats a real server writes: log records, access lines, a traceback
+    "2026-11-01 12:00:01,004 INFO bentotui.server: serving svc (run run-a) on http://127.0.0.1:3000",
+    "2026-11-01 12:00:02,117 INFO bentotui.runner: runner iris-classifier worker 0 up (pid 4250)",
+    "2026-11-01T12:00:05.201Z POST /predict 200 4.20ms 12c3f086ac217d23",
+    "2026-11-01T12:00:06.310Z POST /predict 400 1.10ms 5f81b1452496778a",
+    "2026-11-01 12:00:07,020 WARNING bentotui.runner: batch waited 48ms (max_latency_ms=50)",
+    "2026-11-01T12:00:08.433Z POST /predict 200 1250.00ms e3bc68166e2c47d8",
+    "2026-11-01 12:00:09,120 ERROR bentotui.server: API predict failed [request id 9c9a6dd9db77e091]",
+    "Traceback (most recent call last):",
+    '  File "/srv/service.py", line 14, in predict',
+    '    raise ValueError("asked to fail")',
+    "ValueError: asked to fail",
+    "2026-11-01T12:00:09.121Z POST /predict 500 2.85ms 9c9a6dd9db77e091",
+    "2026-11-01T12:00:11.002Z POST /predict 200 3.90ms dc2c17a997d12dc5",
 ]

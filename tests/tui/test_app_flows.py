@@ -116,5 +116,7 @@ async def test_log_view_tails_filters_finds_and_follows(make_app, tmp_path: Path
         await wait_for(pilot, lambda: view.lines[-1] == "INFO appended after open", what="followed line")
         await pilot.press("f")
         assert not screen.follow and "PAUSED" in screen.sub_title
+        await pilot.press("escape")  # the first esc clears the find text, the second closes
+        assert isinstance(app.screen, LogsScreen) and not screen.find_text
         await pilot.press("escape")
         assert isinstance(app.screen, ModelsScreen)

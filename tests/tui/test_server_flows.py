@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import psutil
 import pytest
+from rich.style import Style
 from textual.widgets import DataTable, Input, Label, Log, OptionList, Static, TextArea
 
 from bentotui import runs
@@ -15,7 +18,7 @@ from bentotui.tui.screens.dialogs import StartDialog
 from bentotui.tui.screens.logs import LogsScreen
 from bentotui.tui.screens.requests import RequestsScreen
 from bentotui.tui.screens.servers import ServersScreen
-from bentotui.tui.server_view import READY, STOPPED
+from bentotui.tui.server_view import CRASHED, FAILING, READY, STOPPED
 from tests.helpers.server import serve
 from tests.tui.conftest import SIZE, store_listed, wait_for
 
@@ -32,10 +35,45 @@ def shout(text: str) -> dict:
 """
 
 
+# Fails after it registered (like a model whose pickled class cannot be imported), so start_run
+# reports success and only the exit status tells the crash.
+CRASHY_SERVICE = """
+import time
+
+import bentotui
+from bentotui.io import JSON, Text
+
+svc = bentotui.Service("crashy")
+
+
+@svc.on_startup
+def load_extras() -> None:
+    time.sleep(1)  # not a wait for anything: it keeps the crash after the registry write
+    import fancylib  # noqa: F401
+
+
+@svc.api(input=Text(), output=JSON())
+def shout(text: str) -> dict:
+    return {"upper": text.upper()}
+"""
+
+
 @pytest.fixture
 def echo_dir(tmp_path: Path) -> Path:
     (tmp_path / "service.py").write_text(ECHO_SERVICE)
     return tmp_path
+
+
+@pytest.fixture
+def crashy_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "crashy"
+    folder.mkdir()
+    (folder / "service.py").write_text(CRASHY_SERVICE)
+    return folder
+
+
+def error_notices(app, text: str) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "error" and text in n.message]
 
 
 def entry_state(app, run_id=None):
@@ -121,7 +159,12 @@ async def test_serve_model_test_request_logs_and_stop(make_app, iris_model, stop
         )
 
 
-async def test_headless_server_shows_up_restarts_and_death_is_visible(make_app, echo_dir, stop_started_runs):
+async def test_headless_server_restarts_in_place_and_a_kill_is_reported(
+    make_app, echo_dir, stop_started_runs
+):
+    """Bugs 11, 5, 20, 4: ``r`` restarts the row in place (one row, the cursor on it); ``enter`` opens
+    the log; ``x`` on a live row says why it does nothing; SIGKILL of a server the TUI started reads
+    *killed (SIGKILL)*, in red, with an error toast."""
     with serve("service:svc", cwd=echo_dir) as srv:
         app = make_app(poll_interval=0.5)
         async with app.run_test(size=SIZE) as pilot:
@@ -136,21 +179,112 @@ async def test_headless_server_shows_up_restarts_and_death_is_visible(make_app, 
                 what="restarted server",
             )
             assert srv.proc.poll() is not None  # the old process was stopped gracefully
-            restarted = next(e for e in app.book.entries.values() if e.run.pid != srv.pid)
-            assert restarted.run.target == "service:svc"
+            screen = app.screen
+            restarted = screen.selected
+            assert restarted is not None and list(app.book.entries) == [restarted.id]  # in place
+            assert (restarted.run.target, restarted.run.port) == ("service:svc", srv.port)
+            assert screen.query_one(DataTable).row_count == 1
 
-            # a server that dies on its own shows as stopped, with its last log lines
+            await pilot.press("x")
+            assert restarted.id in app.book.entries
+            assert any("forgets stopped rows only" in n.message for n in app._notifications)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, LogsScreen), what="log opened by enter")
+            await pilot.press("escape")
+
+            # a server that dies on its own shows how it died, with its last log lines
             psutil.Process(restarted.run.pid).kill()
-            await wait_for(pilot, lambda: restarted.state == STOPPED, what="dead server shown as stopped")
-            table = app.screen.query_one(DataTable)
-            table.move_cursor(row=table.get_row_index(restarted.id))
+            await wait_for(pilot, lambda: restarted.state == CRASHED, what="killed server shown as crashed")
+            assert restarted.label == "killed (SIGKILL)"
+            cell = screen.query_one(DataTable).get_cell(restarted.id, "state")
+            assert str(cell) == "killed (SIGKILL)"
+            assert cell.style.color == Style.parse(app.theme_variables["text-error"]).color
+            await wait_for(pilot, lambda: error_notices(app, "killed (SIGKILL)"), what="crash toast")
             await wait_for(
                 pilot,
-                lambda: "last log lines" in str(app.screen.query_one("#last-log", Static).render()),
+                lambda: "last log lines" in str(screen.query_one("#last-log", Static).render()),
                 what="last log lines of a dead server",
             )
             await pilot.press("x")
             assert restarted.id not in app.book.entries
+
+
+async def test_crash_after_start_is_a_crash_with_its_error_and_the_cursor(
+    make_app, echo_dir, crashy_dir, monkeypatch, stop_started_runs
+):
+    """Bug 4: a server that registered and then failed its startup read 'started', then 'stopped'.
+    Now: *crashed (exit 2)* in red, a toast with the exception line, the cursor on that row."""
+    with serve("service:svc", cwd=echo_dir) as srv:
+        monkeypatch.chdir(crashy_dir)
+        app = make_app(poll_interval=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await store_listed(pilot)
+            await pilot.press("2")
+            await wait_for(pilot, lambda: entry_state(app, srv.run.id) == READY, what="headless server ready")
+            await pilot.press("n")
+            app.screen.query_one("#target", Input).value = "service:svc"
+            await pilot.press("enter")
+            crashed = await wait_for(
+                pilot,
+                lambda: next((e for e in app.book.entries.values() if e.state == CRASHED), None),
+                what="crashed server",
+            )
+            assert crashed.id != srv.run.id and crashed.label == "crashed (exit 2)"
+            screen = app.screen
+            assert isinstance(screen, ServersScreen) and screen.selected is crashed
+            cell = screen.query_one(DataTable).get_cell(crashed.id, "state")
+            assert cell.style.color == Style.parse(app.theme_variables["text-error"]).color
+            await wait_for(
+                pilot,
+                lambda: error_notices(app, "No module named 'fancylib'"),
+                what="toast with the error line",
+            )
+            assert app.book.entries[srv.run.id].state == READY
+
+
+async def test_hung_server_fails_and_a_killed_one_starts_again_in_its_row(
+    make_app, echo_dir, stop_started_runs
+):
+    """Bug 7: a SIGSTOPped server showed *ready* at 0.0 req/s for 30 s; its probes now time out on
+    their own and two misses make it *failing*, with req/s unknown ('-').  Bugs 4 and 10: SIGKILL of a
+    server started elsewhere leaves its registry entry behind, so it reads *crashed*; ``s`` on that
+    row starts the same target on the same port and working directory again, in the same row."""
+    with serve("service:svc", cwd=echo_dir) as srv:
+        app = make_app(poll_interval=0.5)
+        async with app.run_test(size=SIZE) as pilot:
+            await store_listed(pilot)
+            await pilot.press("2")
+            entry = await wait_for(
+                pilot,
+                lambda: entry_state(app, srv.run.id) == READY and app.book.entries[srv.run.id].stats.latest,
+                what="ready with a traffic window",
+            )
+            entry = app.book.entries[srv.run.id]
+            table = app.screen.query_one(DataTable)
+            os.kill(srv.pid, signal.SIGSTOP)
+            try:
+                await wait_for(pilot, lambda: entry.state == FAILING, timeout=20, what="hung server failing")
+                assert str(table.get_cell(entry.id, "rps")) == "-"
+            finally:
+                os.kill(srv.pid, signal.SIGCONT)
+
+            srv.proc.kill()
+            await wait_for(pilot, lambda: entry.state == CRASHED, what="killed headless server crashed")
+            assert entry.label == "crashed"
+            await wait_for(pilot, lambda: error_notices(app, "crashed"), what="crash toast")
+            await pilot.press("s")
+            again = await wait_for(
+                pilot,
+                lambda: next((e for e in app.book.entries.values() if e.state == READY), None),
+                timeout=90,
+                what="started again",
+            )
+            assert list(app.book.entries) == [again.id] and app.screen.selected is again
+            assert (again.run.target, again.run.port, again.run.working_dir) == (
+                "service:svc",
+                srv.port,
+                srv.run.working_dir,
+            )
 
 
 async def test_start_dialog_validates_and_starts_a_service(

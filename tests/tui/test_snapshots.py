@@ -9,48 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bentotui.tui.app import BentoApp
-from bentotui.tui.messages import ApisLoaded, ResponseReceived, RunsListed, ServerProbed, StoreLoaded
-from bentotui.tui.screens.dialogs import ConfirmDialog
-from bentotui.tui.screens.logs import LogsScreen
-from bentotui.tui.settings import TuiSettings
-from tests.tui import snapshot_data as data
+from tests.tui.scenes import make_app, show_log, show_requests, show_servers, show_store
 
 SIZE = (130, 36)
 
 
-def make_app(theme: str = "textual-dark") -> BentoApp:
-    return BentoApp(settings=TuiSettings(theme=theme), clock=data.clock, poll_interval=None)
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    if isinstance(pilot.app.screen, ConfirmDialog):  # the empty test store's demo offer
-        await pilot.press("escape")
-
-
-async def show_store(pilot) -> None:
-    await settle(pilot)
-    pilot.app.screen.post_message(StoreLoaded(data.store_rows()))
-    await pilot.pause()
-
-
-async def show_servers(pilot) -> None:
-    await settle(pilot)
-    app = pilot.app
-    app.post_message(RunsListed(data.runs()))
-    await pilot.pause()
-    for scrape in data.scrapes(data.clock() - 10):
-        app.post_message(ServerProbed("run-a", True, scrape))
-    app.post_message(ServerProbed("run-b", False, None))
-    await pilot.press("2")
-    await pilot.pause()
-
-
 def test_models_screen(snap_compare):
-    """Models area: five rows (four models, one bento) newest first; the detail pane shows the
-    selected bento's service and the model it packs; footer shows Filter/Sort/Serve/Delete/Export/Import."""
+    """Models area: five rows (four models, one bento) newest first; the bento's framework cell is
+    blank; the detail pane shows the selected bento's service (no "framework" line) and the model it
+    packs; footer shows Filter/Sort/Serve/Delete/Export/Import and ^r Reload."""
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_store)
 
 
@@ -65,47 +32,36 @@ def test_models_screen_filtered_light(snap_compare):
 
 
 def test_servers_screen(snap_compare):
-    """Servers area: run-a ready with req/s, p50, p99 and 0.0% errors and three filled sparklines;
-    run-b (a --model target) still starting with dashes for its traffic."""
+    """Servers area: run-a ready (green) with req/s 15.0, p50 2.7ms, p99 44.0ms and 0.0% errors, every
+    number with its unit and uncut; run-b ('model iris-classifier:latest') starting (yellow) with dashes;
+    three one-line sparklines scaled 0..max, each labelled 'now … max … last 8s'."""
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_servers)
 
 
 def test_requests_screen(snap_compare):
-    """Requests area: APIs /predict and /predict_proba, the body pre-filled with the iris example,
-    two history entries, and the latest response (400 with its JSON error) shown in red."""
+    """Requests area: the full-width line 'http://127.0.0.1:3000 ▸ POST /predict' under the header;
+    APIs /predict and /predict_proba, the body pre-filled with the iris example, two history
+    entries, the latest response (400 with its JSON error) shown in red; footer '^s Send'."""
 
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("3")
-        screen = pilot.app.screen
-        screen.url = data.URL
-        screen.post_message(ApisLoaded(data.URL, data.APIS))
-        await pilot.pause()
-        for entry in reversed(data.history()):
-            screen.post_message(ResponseReceived(entry))
-        await pilot.pause()
-
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_requests)
 
 
 def test_logs_screen(snap_compare, tmp_path: Path):
-    """Log view of a server: eight lines, the WARNING and the ERROR line highlighted, sub-title FOLLOW."""
-    log = tmp_path / "run-a.log"
-    log.write_text("\n".join(data.LOG_LINES) + "\n")
+    """Log view of a server, sub-title FOLLOW: timestamps dim; the 400 access line and the WARNING
+    line in the theme's warning colour; the ERROR line, its whole traceback (down to 'ValueError:
+    asked to fail') and the 500 access line in its error colour; the 1250.00ms latency bold and
+    underlined; the other lines plain."""
 
     async def run_before(pilot):
-        await settle(pilot)
-        pilot.app.push_screen(LogsScreen(str(log), title="service:svc (run-a)"))
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if len(pilot.app.screen.lines) == len(data.LOG_LINES):
-                break
+        await show_log(pilot, tmp_path)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
 
 def test_help_screen(snap_compare):
-    """The ? help over the Models area: the guide and a table of the live key bindings."""
+    """The ? help over the Models area: the guide, then "This screen" with the Models keys in the
+    footer's order (Filter, Sort, Serve, Delete, Export, Import, Reload, Back); the "Everywhere"
+    table follows below the fold."""
 
     async def run_before(pilot):
         await show_store(pilot)
@@ -115,7 +71,8 @@ def test_help_screen(snap_compare):
 
 
 def test_delete_confirm_dialog(snap_compare):
-    """Pressing d on a model asks 'Delete model …? This cannot be undone.' with No focused."""
+    """Pressing d on the selected bento asks 'Delete bento …?' / 'This cannot be undone.', says
+    'y  delete    esc  cancel', and draws Delete in red with No focused."""
 
     async def run_before(pilot):
         await show_store(pilot)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 import bentotui
 from bentotui.tui.screens.dialogs import ConfirmDialog, PromptDialog
 from bentotui.tui.screens.models import ModelsScreen
 from tests.tui.conftest import SIZE, store_listed, wait_for
+
+
+def dialog_hint(app) -> str:
+    return str(app.screen.query_one("#hint", Label).render())
 
 
 def table_tags(app) -> list[str]:
@@ -63,6 +67,10 @@ async def test_delete_asks_first_and_esc_keeps_the_model(make_app, iris_model):
         await loaded(pilot)
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmDialog)
+        # destructive: starts on No (enter keeps the model), says which keys answer
+        assert app.screen.query_one("#no", Button).has_focus
+        assert app.screen.query_one("#yes", Button).variant == "error"
+        assert dialog_hint(app) == "y  delete    esc  cancel"
         await pilot.press("escape")
         assert isinstance(app.screen, ModelsScreen)
         assert [str(m.tag) for m in bentotui.models.list()] == [str(iris_model.tag)]
@@ -124,29 +132,39 @@ async def test_import_of_a_bad_archive_is_an_error_notice(make_app, tmp_path: Pa
 
 
 async def test_empty_store_offers_demo_models(make_app):
+    """Before: the offer started on No, drew Create as a red error button and showed no keys."""
     app = make_app(poll_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="demo offer")
         assert "demo models" in app.screen.question
+        create = app.screen.query_one("#yes", Button)
+        assert create.has_focus and create.variant == "primary"
+        assert dialog_hint(app) == "y  create    esc  cancel"
         await pilot.press("escape")
         assert isinstance(app.screen, ModelsScreen)
+        assert "ctrl+p" in str(app.screen.query_one("#detail", Static).render())  # the way back to the offer
 
 
 @pytest.mark.slow
 async def test_accepting_the_demo_offer_fills_the_store(make_app):
-    """The first run on an empty store builds the demo models in a `bentotui demo` subprocess."""
+    """The first run on an empty store builds the demo models in a `bentotui demo` subprocess;
+    enter accepts, the table shows a loading indicator until the models are listed (before: enter
+    declined, and a 5 s toast was the only sign of a 10-30 s build), and the build toasts once."""
     app = make_app(poll_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="demo offer")
-        await pilot.press("y")
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ModelsScreen) and screen.query_one(DataTable).loading
+        assert "building the demo models" in str(screen.query_one("#detail", Static).render())
         await wait_for(
             pilot,
-            lambda: (
-                {r.name for r in getattr(app.screen, "rows", [])} >= {"iris-classifier", "text-classifier"}
-            ),
+            lambda: {r.name for r in screen.rows} >= {"iris-classifier", "text-classifier"},
             timeout=240,
             what="demo models listed",
         )
+        assert not screen.query_one(DataTable).loading
+        assert [n.message for n in app._notifications].count("demo models created") == 1
 
 
 async def test_palette_offers_the_verbs_of_the_screen(make_app, iris_model):

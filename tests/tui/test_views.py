@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bentotui.exceptions import InvalidArgument
-from bentotui.runs import RunInfo
 from bentotui.store.bentos import Bento, BentoInfo
 from bentotui.store.models import Model, ModelInfo
 from bentotui.store.tags import Tag
@@ -28,6 +27,7 @@ from bentotui.tui.store_view import (
     used_by,
     visible_rows,
 )
+from tests.tui.snapshot_data import run_info as run
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -171,21 +171,6 @@ def test_formatters():
     assert fmt.ms(1.234) == "1.2ms" and fmt.ms(250.4) == "250ms" and fmt.percent(0.125) == "12.5%"
 
 
-def run(id, pid=100, port=3000, target="service:svc", state="serving"):
-    """A registry entry as ``bentotui serve`` writes it (the real class: a renamed field fails here)."""
-    return RunInfo(
-        id=id,
-        pid=pid,
-        host="127.0.0.1",
-        port=port,
-        target=target,
-        log_path="/x.log",
-        started_at="2026-11-01T12:00:00+00:00",
-        working_dir="/work",
-        state=state,
-    )
-
-
 def test_server_states_starting_ready_failing_stopped():
     book = ServerBook()
     book.update_runs([run("a")], now=0)
@@ -194,6 +179,8 @@ def test_server_states_starting_ready_failing_stopped():
     assert book.entries["a"].state == STARTING  # never ready yet: still starting
     book.record_probe("a", ready=True, scrape=None)
     assert book.entries["a"].state == READY
+    book.record_probe("a", ready=False, scrape=None)
+    assert book.entries["a"].state == READY  # one missed probe is noise
     book.record_probe("a", ready=False, scrape=None)
     assert book.entries["a"].state == FAILING
     book.update_runs([], now=50)  # the registry swept it: the process is gone
@@ -212,7 +199,8 @@ def test_server_cells_and_pid_reuse():
     book.record_probe("a", True, Scrape(t=2.0, count=10, errors=1, buckets={0.01: 10.0, float("inf"): 10.0}))
     start = epoch("2026-11-01T12:00:00+00:00")
     cells = book.entries["a"].cells(now=start + 75)
-    assert cells == ("service:svc", "3000", "100", "ready", "1m15s", "5.0", "5.0ms", "9.9ms", "10.0%")
+    texts = tuple(c.text for c in cells.values())
+    assert texts == ("service:svc", "3000", "100", "ready", "1m15s", "5.0", "5.0ms", "9.9ms", "10.0%")
     book.update_runs([run("a", pid=200)], now=1)  # same id, new process: a fresh entry
     assert book.entries["a"].state == STARTING and book.entries["a"].stats.latest is None
     book.update_runs([run("a", pid=200, state="stopped")], now=2)
@@ -294,7 +282,8 @@ LOG = [
 def test_log_levels_and_filters():
     assert [log_view.level_of(line) for line in LOG] == ["INFO", "INFO", "WARNING", "ERROR", "ERROR", None]
     assert log_view.filter_lines(LOG, "predict") == [LOG[1]]
-    assert log_view.filter_lines(LOG, min_level="WARNING") == LOG[2:5]
+    # "plain line" continues the ERROR record's traceback (bug 12): it travels with it
+    assert log_view.filter_lines(LOG, min_level="WARNING") == LOG[2:]
     assert log_view.filter_lines(LOG, "crash", "ERROR") == [LOG[3]]
     assert log_view.filter_lines(LOG) == LOG
     assert [log_view.next_level(x) for x in (None, "INFO", "WARNING", "ERROR")] == [

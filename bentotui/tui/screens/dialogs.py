@@ -14,7 +14,12 @@ from bentotui.exceptions import InvalidArgument
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """Yes/no; ``esc`` and "No" answer False, so a stray key never deletes anything."""
+    """Yes/no; ``esc`` and "No" answer False, so a stray key never deletes anything.
+
+    A ``destructive`` question (delete) draws its yes button in the error colour and starts on
+    "No", so ``enter`` keeps the data; an offer (create the demo models) draws it as the primary
+    button and starts on it, so ``enter`` accepts.  Both say which keys answer.
+    """
 
     BINDINGS = [
         Binding("escape", "answer(False)", "Cancel", id="dialog.cancel"),
@@ -22,26 +27,44 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("n", "answer(False)", "No", show=False),
     ]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, yes: str = "Yes", *, destructive: bool = True) -> None:
         super().__init__(classes="dialog")
         self.question = question
         self.yes = yes
+        self.destructive = destructive
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box"):
-            yield Label(self.question, id="question")
+            yield Label(self.question, id="question", markup=False)
+            yield Label(f"y  {self.yes.lower()}    esc  cancel", id="hint", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(self.yes, variant="error", id="yes")
+                yield Button(self.yes, variant="error" if self.destructive else "primary", id="yes")
                 yield Button("No", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#no" if self.destructive else "#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+#: The core's errors end with a hint for the CLI; in the TUI the same choice is a form field or
+#: a verb, so the toast says that instead of naming a flag the TUI has no control for.
+CLI_HINTS = {
+    "(try --port 0 for a free one)": "(start it on port 0 for a free one)",
+    "(use --force to replace it)": "(delete the stored one first, then import again)",
+    "(use --force to overwrite it)": "(choose another path)",
+}
+
+
+def for_tui(message: str) -> str:
+    """``message`` with its CLI-flag hint replaced by what to do in the TUI."""
+    for cli, tui in CLI_HINTS.items():
+        message = message.replace(cli, tui)
+    return message
 
 
 class PromptDialog(ModalScreen[str | None]):

@@ -17,17 +17,26 @@ Keys can be remapped in `config.yaml` under `keymap:` (`binding-id: keys`).
 
 
 def bindings_table(screen: Screen[object]) -> str:
-    """A Markdown table of the active bindings of ``screen`` and the app, one row per action."""
-    rows: dict[str, tuple[list[str], str]] = {}
+    """Markdown tables of the active bindings of ``screen``, one row per action: this screen's
+    keys first (what a person opened help for), then the keys that work everywhere, each in
+    the order the bindings are declared (the footer's order)."""
+    local: dict[str, tuple[list[str], str]] = {}
+    everywhere: dict[str, tuple[list[str], str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
         if not binding.description or not (binding.show or binding.id):
             continue
+        rows = everywhere if active.node is screen.app else local
         keys, _ = rows.setdefault(binding.action, ([], binding.description))
         keys.append(binding.key_display or screen.app.get_key_display(binding) or key)
-    lines = ["| keys | action |", "| --- | --- |"]
-    for keys, description in sorted(rows.values(), key=lambda r: r[1]):
-        lines.append(f"| `{' / '.join(sorted(set(keys)))}` | {description} |")
+    sections = (("This screen", local), ("Everywhere", everywhere))
+    return "\n\n".join(_table(heading, rows) for heading, rows in sections if rows)
+
+
+def _table(heading: str, rows: dict[str, tuple[list[str], str]]) -> str:
+    lines = [f"## {heading}", "", "| keys | action |", "| --- | --- |"]
+    for keys, description in rows.values():
+        lines.append(f"| `{' / '.join(dict.fromkeys(keys))}` | {description} |")
     return "\n".join(lines)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,8 +19,17 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from bentotui.exceptions import BentotuiError
 from bentotui.tui import bridge
 from bentotui.tui.messages import StoreLoaded, TaskDone
-from bentotui.tui.screens.dialogs import ConfirmDialog, PromptDialog
-from bentotui.tui.store_view import COLUMNS, StoreRow, detail_text, next_sort, used_by, visible_rows
+from bentotui.tui.screens.dialogs import ConfirmDialog, PromptDialog, for_tui
+from bentotui.tui.store_view import (
+    COLUMNS,
+    StoreRow,
+    detail_text,
+    in_use,
+    next_sort,
+    store_stamp,
+    used_by,
+    visible_rows,
+)
 
 if TYPE_CHECKING:
     from bentotui.tui.app import BentoApp
@@ -26,6 +38,17 @@ if TYPE_CHECKING:
 FIRST_ROWS = 80
 #: an untrusted model's mark stands out: its pickled files will not load until it is trusted
 UNTRUSTED_STYLE = "bold red"
+#: how often the screen looks for store changes made elsewhere (another shell, the CLI) and
+#: renews the detail pane's "… ago"; a look is one stat per item, a reload only on a change
+STORE_POLL_S = 5.0
+EMPTY_HINT = "no models yet: press i to import, or ctrl+p → Create demo models"
+NO_MATCH_HINT = "nothing matches the filter (esc clears it)"
+DEMO_HINT = "building the demo models (iris, text classifier)…\nthis takes 10 to 30 seconds"
+
+
+@dataclass
+class DemoBuilt(TaskDone):
+    """The demo build ended, either way: the loading state ends with the listing it triggers."""
 
 
 class ModelsScreen(Screen[None]):
@@ -50,7 +73,7 @@ class ModelsScreen(Screen[None]):
         ),
         Binding("i", "import", "Import", id="models.import", tooltip="Import a model archive"),
         Binding("enter", "open", "Open", id="models.open", show=False),
-        Binding("ctrl+r", "reload", "Reload", id="models.reload", show=False),
+        Binding("ctrl+r", "reload", "Reload", id="models.reload", tooltip="Reload the store now"),
         Binding("escape", "back", "Back", id="models.back", show=False),
     ]
 
@@ -61,7 +84,10 @@ class ModelsScreen(Screen[None]):
         self.query_text = ""
         self.sort_key, self.sort_reverse = "created", True
         self.loaded = False
+        self.building_demo = False
         self._generation = 0
+        #: the store folders' mtimes at the last listing (see ``store_stamp``)
+        self._stamp: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,32 +103,68 @@ class ModelsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
+        if self.app.poll_interval:  # tests and snapshots switch the pollers off to freeze the data
+            self.set_interval(STORE_POLL_S, self.poll_store)
 
     # ---- loading -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="store-scan", exit_on_error=False)
     def reload(self) -> None:
+        self._stamp = store_stamp(_store_roots())  # before the listing: a change during it shows next time
         try:
             self.post_message(StoreLoaded(bridge.load_store()))
         except BentotuiError as exc:
             self.post_message(StoreLoaded([], error=exc.message))
 
+    def on_screen_resume(self) -> None:
+        """Back on this screen (a mode switch, a closed dialog): catch up with the store."""
+        if self.loaded:
+            self.reload_if_changed()
+
+    def poll_store(self) -> None:
+        """The slow timer: renew the relative times and pick up changes made outside the TUI."""
+        if self.is_current:
+            self.show_detail()
+            self.reload_if_changed()
+
+    @work(thread=True, exclusive=True, group="store-stamp", exit_on_error=False)
+    def reload_if_changed(self) -> None:
+        if store_stamp(_store_roots()) != self._stamp:
+            self.app.call_from_thread(self.reload)
+
     def on_store_loaded(self, message: StoreLoaded) -> None:
         if message.error:
             self.notify(message.error, severity="error")
         first, self.rows, self.loaded = not self.loaded, message.rows, True
+        self.query_one(DataTable).loading = self.building_demo
         self.refresh_table()
         if first and not self.rows and message.error is None:
             self.app.push_screen(
                 ConfirmDialog(
-                    "The store is empty. Create the demo models (iris, text classifier)?", yes="Create"
+                    "The store is empty. Create the demo models (iris, text classifier)?",
+                    yes="Create",
+                    destructive=False,
                 ),
                 self._demo_answer,
             )
 
     def _demo_answer(self, yes: bool | None) -> None:
         if yes:
-            self.notify("building demo models (takes a few seconds)...")
-            self.run_task(bridge.create_demo_models)
+            self.create_demo()
+
+    def create_demo(self) -> None:
+        """Build the demo models in a ``bentotui demo`` subprocess; the table shows a loading
+        indicator and the pane says what is happening until the models are listed (a toast
+        would be gone long before a 10-30 s build ends)."""
+        if self.building_demo:
+            return
+        self.building_demo = True
+        self.query_one(DataTable).loading = True
+        self.show_detail()
+        self.run_task(bridge.create_demo_models, done=DemoBuilt)
+
+    def on_demo_built(self, message: DemoBuilt) -> None:
+        self.building_demo = False  # the table's loading indicator goes with the reload's listing
+        self.on_task_done(message)
 
     def refresh_table(self) -> None:
         """Rebuild the rows from the view model, keeping the cursor on the same item."""
@@ -142,12 +204,24 @@ class ModelsScreen(Screen[None]):
     def show_detail(self) -> None:
         row = self.selected
         now = datetime.fromtimestamp(self.app.clock(), timezone.utc)
-        text = detail_text(row, used_by(self.rows), now) if row else "no models yet: press i to import"
-        self.query_one("#detail", Static).update(text)
+        self.query_one("#detail", Static).update(
+            detail_text(row, used_by(self.rows), now) if row else self._hint()
+        )
+
+    def _hint(self) -> str:
+        """What the pane says when no row is selected."""
+        if self.building_demo:
+            return DEMO_HINT
+        return NO_MATCH_HINT if self.rows else EMPTY_HINT
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.show_detail()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        """``enter`` on a row (the table's own binding, which the screen's never sees): open it."""
+        self.action_open()
 
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
@@ -206,15 +280,21 @@ class ModelsScreen(Screen[None]):
 
         def answer(yes: bool | None) -> None:
             if yes:
+
                 def delete() -> str:
                     bridge.delete(row)
                     return f"deleted {row.kind} {row.tag}"
 
                 self.run_task(delete)
 
-        self.app.push_screen(
-            ConfirmDialog(f"Delete {row.kind} {row.tag}? This cannot be undone.", yes="Delete"), answer
-        )
+        self.app.push_screen(ConfirmDialog(self._delete_question(row), yes="Delete"), answer)
+
+    def _delete_question(self, row: StoreRow) -> str:
+        """The confirm text, naming the bentos and running servers that still need ``row``."""
+        servers = [bridge.split_target(str(entry.run.target)) for entry in self.app.book.live()]
+        users = in_use(row, self.rows, servers)
+        warning = f"\nIt is {users}." if users else ""
+        return f"Delete {row.kind} {row.tag}?{warning}\nThis cannot be undone."
 
     def action_export(self) -> None:
         row = self.selected
@@ -242,16 +322,26 @@ class ModelsScreen(Screen[None]):
         self.reload()
 
     @work(thread=True, group="store-task", exit_on_error=False)
-    def run_task(self, task) -> None:  # type: ignore[no-untyped-def]
-        """Run a blocking store operation; report its outcome and reload the table."""
+    def run_task(self, task: Callable[[], str], done: type[TaskDone] = TaskDone) -> None:
+        """Run a blocking store operation; report its outcome (as a ``done``) and reload the table."""
         try:
             text = task()
         except BentotuiError as exc:
-            self.post_message(TaskDone(exc.message, error=True, refresh_store=True))
+            self.post_message(done(for_tui(exc.message), error=True, refresh_store=True))
             return
-        self.post_message(TaskDone(str(text), refresh_store=True))
+        self.post_message(done(str(text), refresh_store=True))
 
     def on_task_done(self, message: TaskDone) -> None:
+        """The one place a store task is reported: stopped here, so the App (which reports the
+        server tasks) does not toast it a second time."""
+        message.stop()
         self.notify(message.text, severity="error" if message.error else "information")
         if message.refresh_store:
             self.reload()
+
+
+def _store_roots() -> list[Path]:
+    """The model and bento store folders, watched for changes made by other processes."""
+    from bentotui import paths
+
+    return [paths.models_dir(), paths.bentos_dir()]

@@ -1,7 +1,18 @@
-"""Requests: pick a server and an API, edit the example body, send, read the response, history."""
+"""Requests: pick a server and an API, edit the example body, send, read the response, history.
+
+History is kept per service (the service name a server registered, so it survives restarts and
+new ports) in ``$BENTOTUI_HOME/tui/history/<service>.jsonl`` and reloaded when a server of that
+service is picked; the last "copy as curl" is also written to ``$BENTOTUI_HOME/tui/last-curl.sh``,
+because OSC 52 reaches a clipboard only where the terminal (and tmux) allow it.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -12,15 +23,42 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from bentotui import paths
 from bentotui.exceptions import BentotuiError
-from bentotui.tui import bridge
-from bentotui.tui.messages import ApisLoaded, ResponseReceived
-from bentotui.tui.request_view import ApiInfo, HistoryEntry, curl_command
+from bentotui.tui import bridge, fmt
+from bentotui.tui.messages import ApisLoaded, HistoryLoaded, ResponseReceived
+from bentotui.tui.request_view import (
+    HISTORY,
+    ApiInfo,
+    HistoryEntry,
+    curl_command,
+    history_lines,
+    parse_history,
+)
+from bentotui.tui.screens.servers import ServersScreen
+from bentotui.tui.server_view import ServerEntry, display_target, epoch
 
 if TYPE_CHECKING:
     from bentotui.tui.app import BentoApp
 
-HISTORY = 50
+#: a server's label in the picker, cut so one server is one line of the 36-column side bar
+_LABEL_WIDTH = 22
+
+
+def history_file(service: str) -> Path:
+    """Where a service's request history lives (its name made safe as a file name)."""
+    folder = paths.tui_dir() / "history"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (re.sub(r"[^A-Za-z0-9._-]", "_", service) + ".jsonl")
+
+
+def curl_file() -> Path:
+    return paths.tui_dir() / "last-curl.sh"
+
+
+def service_of(entry: ServerEntry) -> str:
+    """The history key of a server: the service it registered, else its target."""
+    return str(entry.run.extra.get("service") or entry.run.target)
 
 
 class RequestsScreen(Screen[None]):
@@ -29,7 +67,14 @@ class RequestsScreen(Screen[None]):
     AUTO_FOCUS = "#apis"
     BINDINGS = [
         Binding(
-            "ctrl+j,alt+enter", "send", "Send", id="requests.send", priority=True, tooltip="Send the request"
+            # ctrl+s and ctrl+j arrive in every terminal and through tmux; alt+enter (ESC CR) does
+            # not under tmux, ctrl+enter only where the terminal reports it (kitty protocol)
+            "ctrl+s,ctrl+j,ctrl+enter,alt+enter",
+            "send",
+            "Send",
+            id="requests.send",
+            priority=True,
+            tooltip="Send the request",
         ),
         Binding(
             "ctrl+y",
@@ -37,7 +82,7 @@ class RequestsScreen(Screen[None]):
             "Copy curl",
             id="requests.copy_curl",
             priority=True,
-            tooltip="Copy the request as a curl command",
+            tooltip="Copy the request as a curl command (and save it to a file)",
         ),
         Binding(
             "ctrl+e",
@@ -53,13 +98,19 @@ class RequestsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.url: str | None = None
+        self.server: ServerEntry | None = None
         self.apis: list[ApiInfo] = []
         self.api: ApiInfo | None = None
         self.history: list[HistoryEntry] = []
         self.last_curl = ""
+        self._server_options: list[tuple[str, str]] = []
+        self._saves = 0  # history snapshots handed to the writer, so an older one never wins
+        self._saved = 0
+        self._save_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="picked", markup=False)
         with Horizontal():
             with Vertical(id="request-side"):
                 yield Select([], prompt="server", id="server")
@@ -69,11 +120,11 @@ class RequestsScreen(Screen[None]):
                 yield OptionList(id="history")
             with Vertical(id="request-main"):
                 with Horizontal(id="request-line"):
-                    yield Static("", id="route")
                     yield Input(placeholder="content type", id="content-type")
                     yield Button("Send", variant="primary", id="send")
                 yield TextArea("", id="body", language=None, soft_wrap=True)
                 yield Static("", id="status")
+                yield TextArea("", id="curl", read_only=True, soft_wrap=True)
                 with VerticalScroll(id="response"):
                     yield Static("", id="response-headers", markup=False)
                     yield Static("", id="response-body", markup=False)
@@ -86,28 +137,83 @@ class RequestsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_servers()
 
+    # ---- the server picker -------------------------------------------------------------
     def refresh_servers(self) -> None:
-        """Offer the ready servers; keep the current pick while it is still there."""
+        """Offer the ready servers.  The options are rebuilt only when that set changes (a
+        rebuild clears the open list's highlight, and this runs on every poll and probe); the
+        pick stays while its server is ready, else a default is chosen."""
+        ready = self.app.book.ready()
+        options = [
+            (f"{fmt.truncate(display_target(str(e.run.target)), _LABEL_WIDTH)} :{e.run.port}", e.url)
+            for e in ready
+        ]
         select = self.query_one("#server", Select)
-        options = [(f"{e.run.target}  {e.url}", e.url) for e in self.app.book.ready()]
-        wanted = self.url or self.app.request_target
-        select.set_options(options)
-        if wanted and any(url == wanted for _, url in options):
+        if options != self._server_options:
+            self._server_options = options
+            with self.prevent(Select.Changed):
+                select.set_options(options)
+                if self.url in {url for _, url in options}:
+                    select.value = self.url
+        wanted = self._default_url(ready)
+        if wanted is None:
+            if self.server is not None:  # the server picked is gone, and no other is ready
+                self.url = self.server = None
+            self.show_picked()
+        elif wanted != self.url:
             with self.prevent(Select.Changed):
                 select.value = wanted
-            if wanted != self.url:
-                self.choose_server(wanted)
+            self.choose_server(wanted)
+
+    def _default_url(self, ready: list[ServerEntry]) -> str | None:
+        """The server to show: the one asked for (``t`` in Servers, or the last pick), else the
+        current one, else the one under the Servers cursor, else the newest ready one."""
+        urls = {e.url for e in ready}
+        for wanted in (self.app.request_target, self.url, self._servers_cursor_url()):
+            if wanted in urls:
+                return wanted
+        if not ready:
+            return None
+        # started_at has whole seconds: the process's create time orders two started in one second
+        return max(ready, key=lambda e: (epoch(e.run.started_at) or 0.0, e.run.create_time)).url
+
+    def _servers_cursor_url(self) -> str | None:
+        try:
+            stack = self.app.get_screen_stack("servers")
+        except KeyError:
+            return None
+        screen = stack[0] if stack else None
+        if isinstance(screen, ServersScreen) and screen.is_mounted and (entry := screen.selected):
+            return entry.url
+        return None
 
     def choose_server(self, url: str) -> None:
-        self.url = url
+        entry = next((e for e in self.app.book.ready() if e.url == url), None)
+        changed_service = entry is None or self.server is None or service_of(entry) != service_of(self.server)
+        self.url, self.server = url, entry
         self.app.request_target = url
+        self.show_picked()
         self.load_apis(url)
+        if entry is not None and changed_service:
+            self.load_history(service_of(entry))
 
     @on(Select.Changed, "#server")
     def _server_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self.choose_server(event.value)
 
+    def show_picked(self) -> None:
+        """The "server ▸ API" line: what a send goes to, readable at any width."""
+        line = self.query_one("#picked", Static)
+        if self.url is None:
+            line.update("no ready server ▸ start one in Servers (2), or wait for it to be ready")
+            return
+        api = f"{self.api.method.upper()} {self.api.route}" if self.api else "loading APIs…"
+        if self.server is None:  # a history entry's server, not one the registry lists now
+            line.update(f"{self.url} ▸ {api}")
+        else:
+            line.update(f"{display_target(str(self.server.run.target))} ▸ {api}   {self.url}")
+
+    # ---- APIs ----------------------------------------------------------------------------
     @work(exclusive=True, group="load-apis", exit_on_error=False)
     async def load_apis(self, url: str) -> None:
         try:
@@ -116,6 +222,7 @@ class RequestsScreen(Screen[None]):
             self.post_message(ApisLoaded(url, [], error=exc.message))
 
     def on_apis_loaded(self, message: ApisLoaded) -> None:
+        """Fill the API list; keep the API (and the edited body) when the new server has it too."""
         if message.url != self.url:
             return
         if message.error:
@@ -124,13 +231,20 @@ class RequestsScreen(Screen[None]):
         options = self.query_one("#apis", OptionList)
         options.clear_options()
         options.add_options([Option(f"{a.method.upper()} {a.route}", id=a.name) for a in self.apis])
-        if self.apis:
-            options.highlighted = 0
+        if not self.apis:
+            return
+        same = next((i for i, a in enumerate(self.apis) if self.api and a.name == self.api.name), None)
+        with self.prevent(OptionList.OptionHighlighted):
+            options.highlighted = same or 0
+        if same is None:
             self.choose_api(self.apis[0])
+        else:
+            self.api = self.apis[same]
+            self.show_picked()
 
     def choose_api(self, api: ApiInfo, body: str | None = None, content_type: str | None = None) -> None:
         self.api = api
-        self.query_one("#route", Static).update(f"{api.method.upper()} {self.url}{api.route}")
+        self.show_picked()
         self.query_one("#content-type", Input).value = content_type or api.content_type
         self.query_one("#body", TextArea).text = api.example if body is None else body
 
@@ -141,13 +255,52 @@ class RequestsScreen(Screen[None]):
         if api is not None and api != self.api:
             self.choose_api(api)
 
+    # ---- history -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load-history", exit_on_error=False)
+    def load_history(self, service: str) -> None:
+        try:
+            text = history_file(service).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        self.post_message(HistoryLoaded(service, parse_history(text)))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if self.server is not None and service_of(self.server) == message.service:
+            self.history = message.entries
+            self.show_history()
+
+    def show_history(self) -> None:
+        history = self.query_one("#history", OptionList)
+        history.clear_options()
+        history.add_options([h.label() for h in self.history])
+        if self.history:  # the newest highlighted, so enter replays it without an arrow key first
+            history.highlighted = 0
+
+    @work(thread=True, group="save-history", exit_on_error=False)
+    def save_history(self, service: str, entries: list[HistoryEntry], number: int) -> None:
+        """Write the history file atomically; snapshot ``number`` orders concurrent writers."""
+        with self._save_lock:
+            if number < self._saved:
+                return
+            path = history_file(service)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".history-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(history_lines(entries))
+            os.replace(tmp, path)
+            self._saved = number
+
     @on(OptionList.OptionSelected, "#history")
     def _history_picked(self, event: OptionList.OptionSelected) -> None:
+        """Restore a request to re-send it (to the server picked now: a saved entry's own port
+        may belong to a server long gone) and the response it got."""
         entry = self.history[event.option_index]
-        self.url = entry.url
-        self.choose_api(entry.api, entry.body, entry.content_type)
+        if self.url is None:
+            self.url = entry.url
+        api = next((a for a in self.apis if a.name == entry.api.name), entry.api)
+        self.choose_api(api, entry.body, entry.content_type)
         self.show_response(entry)
 
+    # ---- send ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("send", "copy_curl") and (self.api is None or self.url is None):
             return None
@@ -159,6 +312,7 @@ class RequestsScreen(Screen[None]):
             self.notify("pick a ready server and an API first", severity="warning")
             return
         self.query_one("#status", Static).update("sending…")
+        self.query_one("#curl", TextArea).display = False
         self.send(
             self.url,
             self.api,
@@ -174,10 +328,11 @@ class RequestsScreen(Screen[None]):
         entry = message.entry
         self.history.insert(0, entry)
         del self.history[HISTORY:]
-        history = self.query_one("#history", OptionList)
-        history.clear_options()
-        history.add_options([h.label() for h in self.history])
+        self.show_history()
         self.show_response(entry)
+        if self.server is not None:
+            self._saves += 1
+            self.save_history(service_of(self.server), list(self.history), self._saves)
 
     def show_response(self, entry: HistoryEntry) -> None:
         status = self.query_one("#status", Static)
@@ -193,6 +348,8 @@ class RequestsScreen(Screen[None]):
         self.query_one("#response-body", Static).update(r.body)
 
     def action_copy_curl(self) -> None:
+        """Send the command to the clipboard by OSC 52 (which may reach none: the terminal does
+        not say), save it to a file, and show it whole."""
         if self.api is None or self.url is None:
             return
         self.last_curl = curl_command(
@@ -202,7 +359,25 @@ class RequestsScreen(Screen[None]):
             self.query_one("#body", TextArea).text,
         )
         self.app.copy_to_clipboard(self.last_curl)
-        self.notify("copied as curl: " + self.last_curl[:80])
+        path = curl_file()
+        try:  # a few hundred bytes, on the person's keypress: no worker needed
+            path.write_text("#!/bin/sh\n" + self.last_curl + "\n", encoding="utf-8")
+            path.chmod(0o755)
+        except OSError as exc:
+            self.notify(f"cannot save the curl command to {path}: {exc}", severity="error")
+            return
+        self.notify(
+            f"curl command saved to {path} and sent to the clipboard (OSC 52, where the terminal allows)"
+        )
+        self.show_curl(str(path))
+
+    def show_curl(self, saved_to: str) -> None:
+        """The whole command in a read-only editor under the status line, where it can be
+        selected (mouse, or f7 when focused) until the next send; a toast would cut it."""
+        box = self.query_one("#curl", TextArea)
+        box.text = self.last_curl
+        box.border_title = f"curl · saved to {saved_to}"
+        box.display = True
 
     def action_edit_body(self) -> None:
         self.query_one("#body", TextArea).focus()

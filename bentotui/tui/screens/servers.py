@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from bentotui.tui import bridge
 from bentotui.tui.messages import LastLogLines
-from bentotui.tui.server_view import COLUMNS, STOPPED, ServerEntry
+from bentotui.tui.server_view import SPARKS, Cell, Column, ServerEntry, layout, spark, spark_label
 from bentotui.tui.stats import StatsHistory
 
 if TYPE_CHECKING:
     from bentotui.tui.app import BentoApp
 
-SPARKS = (("req/s", "rps"), ("p50 ms", "p50"), ("p99 ms", "p99"))
+#: Bars drawn before the first layout tells a sparkline its width.
+DEFAULT_SPARK_WIDTH = 60
+
+
+class SparkBars(Widget):
+    """A one-line bar chart on a 0-to-max scale (:func:`server_view.spark`), as wide as the widget.
+
+    Textual's Sparkline scales from the series' minimum to its maximum, so a flat line of any
+    height (an idle server included) draws the same bars; its label could not name a scale.
+    """
+
+    values: reactive[tuple[float, ...]] = reactive(())
+
+    def render(self) -> Text:
+        return Text(spark(self.values, self.size.width), no_wrap=True)
 
 
 class ServersScreen(Screen[None]):
@@ -33,7 +50,7 @@ class ServersScreen(Screen[None]):
             "start_stop",
             "Start/Stop",
             id="servers.start_stop",
-            tooltip="Stop the selected server, or start one",
+            tooltip="Stop the selected server, or start a stopped one again",
         ),
         Binding(
             "n", "start", "New", id="servers.start", tooltip="Start a server (service file, bento or model)"
@@ -41,75 +58,121 @@ class ServersScreen(Screen[None]):
         Binding(
             "r", "restart", "Restart", id="servers.restart", tooltip="Stop and start the selected server"
         ),
-        Binding("l", "logs", "Logs", id="servers.logs", tooltip="Follow the selected server's log"),
+        Binding(
+            "l", "logs", "Logs", id="servers.logs", tooltip="Follow the selected server's log (or enter)"
+        ),
         Binding("t", "test", "Test", id="servers.test", tooltip="Send a test request to the selected server"),
         Binding(
             "x", "forget", "Forget", id="servers.forget", show=False, tooltip="Remove a stopped server's row"
         ),
-        Binding("enter", "logs", "Logs", show=False),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._columns: tuple[Column, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable[Text] = DataTable(id="server-table", cursor_type="row", zebra_stripes=True)
-        for key, title in COLUMNS:
-            table.add_column(title, key=key)
-        yield table
+        yield DataTable(id="server-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="server-detail"):
             with Vertical(id="sparks"):
-                for title, key in SPARKS:
-                    yield Label(title, id=f"label-{key}", classes="spark-label")
-                    yield Sparkline([], id=f"spark-{key}", summary_function=max)
+                for _, key, label, _ in SPARKS:
+                    yield Label(label, id=f"label-{key}", classes="spark-label")
+                    yield SparkBars(id=f"spark-{key}", classes="spark")
             yield Static("", id="last-log", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.servers_changed.subscribe(self, lambda _: self.refresh_table())
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_table())
+        self.refresh_table()
+
+    def on_resize(self, event: events.Resize) -> None:
         self.refresh_table()
 
     @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#server-table", DataTable)
+
+    @property
     def selected(self) -> ServerEntry | None:
-        table = self.query_one(DataTable)
-        entries = list(self.app.book.entries.values())
-        if not entries or table.cursor_row >= len(entries):
+        """The entry under the cursor, found by the row's key (the run id)."""
+        table = self.table
+        if not table.is_valid_coordinate(table.cursor_coordinate):
             return None
-        return entries[table.cursor_row]
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self.app.book.entries.get(str(row_key.value))
 
     def refresh_table(self) -> None:
-        """Update cells in place (rows keyed by run id) so the cursor and scroll stay put."""
-        table = self.query_one(DataTable)
+        """Update cells in place (rows keyed by run id) so the cursor and scroll stay put; rebuild
+        only when the columns or the rows' order change (a resize, a crash label, a restart)."""
+        table = self.table
+        book = self.app.book
+        columns = layout(self.size.width or self.app.size.width, book.entries.values())
+        selected = self.selected
+        wanted = book.cursor or (selected.id if selected else None)
+        book.cursor = None
         now = self.app.clock()
-        entries = self.app.book.entries
-        for key in [k for k in table.rows if k.value not in entries]:
-            table.remove_row(key)
-        for run_id, entry in entries.items():
-            cells = [Text(cell) for cell in entry.cells(now)]
-            if run_id in table.rows:
-                for (col, _), value in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(run_id, col, value)
-            else:
-                table.add_row(*cells, key=run_id)
-        self.sub_title = f"{len(self.app.book.live())} running"
+        if columns != self._columns or [str(key.value) for key in table.rows] != list(book.entries):
+            self._rebuild(columns, now)
+        else:
+            for run_id, entry in book.entries.items():
+                for column, cell in zip(columns, entry.row(columns, now), strict=True):
+                    table.update_cell(run_id, column.key, self.styled(cell))
+        if wanted in book.entries and table.get_row_index(wanted) != table.cursor_row:
+            table.move_cursor(row=table.get_row_index(wanted))
+        self.sub_title = f"{len(book.live())} running"
         self.show_detail()
+
+    def _rebuild(self, columns: tuple[Column, ...], now: float) -> None:
+        table = self.table
+        table.clear(columns=True)
+        for column in columns:
+            table.add_column(column.title, width=column.width, key=column.key)
+        for run_id, entry in self.app.book.entries.items():
+            table.add_row(*(self.styled(cell) for cell in entry.row(columns, now)), key=run_id)
+        self._columns = columns
+
+    def styled(self, cell: Cell) -> Text:
+        """A cell coloured by its meaning, in the theme's text colours (``$text-success`` and
+        friends, which every theme defines and keeps readable on its own background)."""
+        if cell.tone is None:
+            return Text(cell.text)
+        if cell.tone == "dim":
+            return Text(cell.text, style=Style(dim=True))
+        return Text(cell.text, style=Style(color=self.app.theme_variables[f"text-{cell.tone}"]))
 
     def show_detail(self) -> None:
         entry = self.selected
-        series = (entry.stats if entry else StatsHistory()).series()
-        for title, key in SPARKS:
-            data = series[title]
-            self.query_one(f"#spark-{key}", Sparkline).data = data
-            latest = f" (now {data[-1]:.1f})" if data else ""
-            self.query_one(f"#label-{key}", Label).update(f"{title}{latest}")
-        if entry is not None and entry.state == STOPPED:
+        stats = entry.stats if entry else StatsHistory()
+        series = stats.series()
+        for series_key, key, label, number in SPARKS:
+            bars = self.query_one(f"#spark-{key}", SparkBars)
+            values = series[series_key]
+            bars.values = tuple(values)
+            width = bars.size.width or DEFAULT_SPARK_WIDTH
+            self.query_one(f"#label-{key}", Label).update(
+                spark_label(label, values, stats.times, width, number)
+            )
+        last_log = self.query_one("#last-log", Static)
+        if entry is None:
+            last_log.update("no servers: press n to start one, or s on a model")
+        elif not entry.alive:
             self.load_last_lines(entry.id, entry.run.log_path)
-        elif entry is not None:
-            self.query_one("#last-log", Static).update(f"{entry.url}\nlog: {entry.run.log_path}")
         else:
-            self.query_one("#last-log", Static).update("no servers: press n to start one, or s on a model")
+            last_log.update(
+                f"{entry.run.target}\n{entry.url}  pid {entry.run.pid}\nlog: {entry.run.log_path}"
+            )
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.show_detail()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        """``enter`` (or a click on the cursor row): the table's own ``enter`` binding wins over
+        the screen's, so its selection message is where the log opens."""
+        self.action_logs()
 
     @work(thread=True, exclusive=True, group="last-log", exit_on_error=False)
     def load_last_lines(self, run_id: str, log_path: str) -> None:
@@ -119,26 +182,27 @@ class ServersScreen(Screen[None]):
         entry = self.selected
         if entry is not None and entry.id == message.run_id:
             body = "\n".join(message.lines) or "(empty log)"
-            self.query_one("#last-log", Static).update(f"stopped; last log lines:\n{body}")
+            self.query_one("#last-log", Static).update(f"{entry.label}; last log lines:\n{body}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.is_mounted:
             return True
         entry = self.selected
-        if action in ("restart", "logs") and entry is None:
+        if action in ("restart", "logs", "forget") and entry is None:
             return None
         if action == "test" and (entry is None or not entry.alive):
-            return None
-        if action == "forget" and (entry is None or entry.alive):
             return None
         return True
 
     def action_start_stop(self) -> None:
+        """Stop a live server; start a stopped or crashed one again, in its row."""
         entry = self.selected
-        if entry is not None and entry.alive:
+        if entry is None:
+            self.action_start()
+        elif entry.alive:
             self.app.stop_server(entry.id)
         else:
-            self.action_start()
+            self.app.restart_server(entry.run)
 
     def action_start(self) -> None:
         self.app.action_start_dialog()
@@ -158,6 +222,11 @@ class ServersScreen(Screen[None]):
             self.app.open_requests(entry.url)
 
     def action_forget(self) -> None:
-        if (entry := self.selected) is not None:
-            self.app.book.forget(entry.id)
-            self.refresh_table()
+        entry = self.selected
+        if entry is None:
+            return
+        if entry.alive:
+            self.notify(f"{entry.run.target} is {entry.label}: x forgets stopped rows only (s stops it)")
+            return
+        self.app.book.forget(entry.id)
+        self.refresh_table()
