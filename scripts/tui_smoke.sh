@@ -31,6 +31,8 @@ for r in runs.list_runs(): runs.stop_run(r.id)' || true
 }
 trap cleanup EXIT
 
+# Keys sent the moment a screen or dialog opens can arrive before it has focus (worse on a busy CI
+# machine), so each step that opens something waits for its text and then half a second.
 wait_for() {  # wait_for TEXT SECONDS
     local deadline=$((SECONDS + $2))
     while ((SECONDS < deadline)); do
@@ -55,15 +57,17 @@ keys y
 wait_for "— 2 of 2" 300                # `bentotui demo` ran in a subprocess (both models listed)
 wait_for "demo models created" 30       # and it is over: the table's loading indicator has gone
 
-keys / && keys -l "iris-classifier" && keys Enter
-wait_for "1 of" 10
+keys /
+wait_for "filter: words" 10 && sleep 0.5  # the filter box takes focus once shown
+keys -l "iris-classifier" && keys Enter
+wait_for "1 of" 10 && sleep 0.5
 keys s                                  # serve it: `bentotui serve --model iris-classifier:<version>`
 wait_for "Servers" 10
-wait_for "ready" 120
+wait_for "ready" 120 && sleep 0.5
 
 keys t                                  # test request panel, pre-filled from /docs.json
-wait_for "POST /" 30
-keys C-e                                # edit the body: replace the example with an iris row
+wait_for "POST /" 30 && sleep 0.5
+keys C-e && sleep 0.5                   # edit the body: replace the example with an iris row
 keys F7 && sleep 0.5                    # select all of it; typing replaces the selection
 keys -l '[[5.1, 3.5, 1.4, 0.2]]'
 wait_for '[[5.1, 3.5, 1.4, 0.2]]' 10
@@ -72,13 +76,14 @@ wait_for "200 OK" 30
 screen | sed -n '1,40p'
 
 keys Escape && sleep 0.5 && keys 2     # leave the body editor (a lone esc, not alt+2), go to Servers
+wait_for "Servers — " 10 && sleep 0.5
 keys Enter                              # enter on a server: its log, following
 wait_for "FOLLOW" 10
 wait_for " 200 " 10                     # the access line of the request just sent
 keys Escape && sleep 0.5                # a lone esc (a key right after it would read as alt+key)
 wait_for "Servers — " 10
 keys s                                  # stop the selected server (graceful)
-wait_for "stopped" 60
+wait_for "stopped" 60 && sleep 0.5
 
 keys n                                  # start a service file that fails on import
 wait_for "target" 10 && sleep 0.5        # the dialog focuses its target field once mounted
