@@ -25,7 +25,7 @@ import itertools
 import os
 import struct
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from bentotui.exceptions import InvalidArgument, ServiceUnavailable
 from bentotui.runner import codec
@@ -42,6 +42,7 @@ _BUFFER = 256 * 1024
 _BIG = _BUFFER // 2  # bodies above this get their own buffer
 _JOIN_LIMIT = 64 * 1024  # frames below this go out in one write
 
+_T = TypeVar("_T")
 FrameHandler = Callable[[int, int, list[memoryview]], None]
 
 
@@ -191,39 +192,43 @@ class Client:
 
     def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         """Send one call; the future resolves to its result or raises its error."""
-        if self.closed:
-            raise ServiceUnavailable("runner worker connection is closed")
-        try:
-            parts = codec.encode((method, args, kwargs))
-        except Exception as exc:
-            raise RunnerError(f"cannot send the arguments of {method}: {codec.short_message(exc)}") from exc
-        msg_id = next(self._ids)
-        future = asyncio.get_running_loop().create_future()
-        self._pending[msg_id] = future
-        try:
-            self.protocol.send(msg_id, CALL, parts)
-        except ConnectionError:
-            del self._pending[msg_id]
-            raise ServiceUnavailable("runner worker connection is closed") from None
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._send_open(CALL, method, (method, args, kwargs), self._pending, lambda _msg_id: future)
         return future
 
     def stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Receiver:
         """Open a stream: the worker calls the method and sends its items as they come."""
+        return self._send_open(
+            STREAM,
+            method,
+            (method, args, kwargs, WINDOW),
+            self._streams,
+            lambda msg_id: Receiver(msg_id, self._send_credit, self._send_cancel, WINDOW),
+        )
+
+    def _send_open(
+        self,
+        kind: int,
+        method: str,
+        payload: tuple[Any, ...],
+        table: dict[int, _T],
+        make: Callable[[int], _T],
+    ) -> _T:
+        """Send a CALL or STREAM frame, registering what its replies go to in ``table`` first."""
         if self.closed:
             raise ServiceUnavailable("runner worker connection is closed")
         try:
-            parts = codec.encode((method, args, kwargs, WINDOW))
+            parts = codec.encode(payload)
         except Exception as exc:
             raise RunnerError(f"cannot send the arguments of {method}: {codec.short_message(exc)}") from exc
         msg_id = next(self._ids)
-        receiver = Receiver(msg_id, self._send_credit, self._send_cancel, WINDOW)
-        self._streams[msg_id] = receiver
+        entry = table[msg_id] = make(msg_id)
         try:
-            self.protocol.send(msg_id, STREAM, parts)
+            self.protocol.send(msg_id, kind, parts)
         except ConnectionError:
-            del self._streams[msg_id]
+            del table[msg_id]
             raise ServiceUnavailable("runner worker connection is closed") from None
-        return receiver
+        return entry
 
     @property
     def streams(self) -> int:
