@@ -375,7 +375,7 @@ def create_app(
     ``ServeOptions``) configure the :class:`~bentotui.server.guard.RequestGuard`.
     """
     app = Quart(__name__, static_folder=STATIC_DIR, static_url_path=STATIC_PREFIX)
-    metrics = metrics or ServerMetrics(service.name)
+    metrics = metrics or ServerMetrics.for_service(service)
 
     def ready() -> bool:
         return is_started() and (pool is None or bool(pool.ready))

@@ -15,6 +15,13 @@ alerts written for BentoML read a bentotui server unchanged:
 - ``bentoml_service_adaptive_batch_size`` by ``runner_name, method_name, service_version,
   service_name`` (buckets 1, 2, 4, ... up to the largest ``max_batch_size``).
 
+A 1.x ``Service`` (``Service.metrics_style == "1.x"``) gets BentoML 1.x's API-server names
+instead, which BentoML 1.4 still uses for such a service (``_internal/server/http/instruments.py``
+and ``runner_app.py`` of 1.1): ``bentoml_api_server_request_total``,
+``bentoml_api_server_request_duration_seconds`` and ``bentoml_api_server_request_in_progress``
+without the ``runner_name`` label, no last-request timestamp, and
+``bentoml_runner_adaptive_batch_size``.
+
 ``service_name``/``service_version`` are the bento's name and version when the server runs a
 bento, else the service's name and ``"not available"`` (BentoML's words); ``runner_name`` is the
 service's name, as in BentoML.  BentoML has no queue-wait or batch-execution metric: those two
@@ -53,6 +60,7 @@ if TYPE_CHECKING:
     from prometheus_client.samples import Sample
 
     from bentotui.service.loader import ServeTarget
+    from bentotui.service.service import MetricsStyle, Service
     from bentotui.store.tags import Tag
 
 log = logging.getLogger("bentotui.server")
@@ -60,6 +68,9 @@ log = logging.getLogger("bentotui.server")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 NAMESPACE = "bentoml_service"
+#: BentoML 1.x's namespaces, for a 1.x ``Service``: the API server's requests, the runners' batches
+LEGACY_NAMESPACE = "bentoml_api_server"
+LEGACY_RUNNER_NAMESPACE = "bentoml_runner"
 #: what BentoML reports as ``service_version`` when the service is not served from a bento
 NOT_AVAILABLE = "not available"
 #: BentoML's default request duration buckets (``_internal/utils/metrics.py`` DEFAULT_BUCKET)
@@ -128,38 +139,44 @@ class ServerMetrics:
         bento: Tag | None = None,
         routes: Iterable[str] = (),
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        style: MetricsStyle = "1.2",
     ) -> None:
         self.multiprocess = MULTIPROC_ENV in os.environ
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
-        self._labels = (
+        legacy = style == "1.x"
+        bento_labels = (
             bento.name if bento is not None else service_name,
             (bento.version if bento is not None else None) or NOT_AVAILABLE,
-            service_name,
         )
+        #: the label values every request metric child starts with (1.x has no ``runner_name``)
+        self._labels = bento_labels if legacy else (*bento_labels, service_name)
+        runner_label = [] if legacy else ["runner_name"]
+        namespace = LEGACY_NAMESPACE if legacy else NAMESPACE
         endpoint_labels = ["endpoint", "service_name", "service_version"]
         self.requests = Counter(
-            "request_total", "Total number of HTTP requests", [*endpoint_labels, "http_response_code", "runner_name"],
-            namespace=NAMESPACE, registry=registry,
+            "request_total", "Total number of HTTP requests", [*endpoint_labels, "http_response_code", *runner_label],
+            namespace=namespace, registry=registry,
         )
         self.latency = Histogram(
-            "request_duration_seconds", "HTTP request duration in seconds",
-            [*endpoint_labels, "http_response_code", "runner_name"],
-            namespace=NAMESPACE, buckets=DURATION_BUCKETS, registry=registry,
+            "request_duration_seconds", "API HTTP request duration in seconds" if legacy else "HTTP request duration in seconds",
+            [*endpoint_labels, "http_response_code", *runner_label],
+            namespace=namespace, buckets=DURATION_BUCKETS, registry=registry,
         )
         self._in_progress = Gauge(
-            "request_in_progress", "Total number of HTTP requests in progress now", [*endpoint_labels, "runner_name"],
-            namespace=NAMESPACE, multiprocess_mode="livesum", registry=registry,
+            "request_in_progress", "Total number of HTTP requests in progress now", [*endpoint_labels, *runner_label],
+            namespace=namespace, multiprocess_mode="livesum", registry=registry,
         )
-        self.last_request = Gauge(
+        self.last_request = None if legacy else Gauge(
             "last_request_timestamp_seconds", "Timestamp of the last received request",
             ["service_name", "service_version", "runner_name"],
             namespace=NAMESPACE, multiprocess_mode="mostrecent", registry=registry,
         ).labels(*self._labels)
         self.batch_size = Histogram(
-            "adaptive_batch_size", "Service adaptive batch size",
+            "adaptive_batch_size", "Runner adaptive batch size" if legacy else "Service adaptive batch size",
             ["runner_name", "method_name", "service_version", "service_name"],
-            namespace=NAMESPACE, buckets=batch_size_buckets(max_batch_size), registry=registry,
+            namespace=LEGACY_RUNNER_NAMESPACE if legacy else NAMESPACE,
+            buckets=batch_size_buckets(max_batch_size), registry=registry,
         )
         self.queue_wait = Histogram(
             "bentotui_runner_queue_wait_seconds", "Time a call waited in the batching queue.",
@@ -177,25 +194,30 @@ class ServerMetrics:
                 self._request_child(route, status)
 
     @classmethod
-    def for_target(cls, target: ServeTarget) -> ServerMetrics:
-        """The metrics of a server of ``target``: its bento's tag, its API routes, its batch limit."""
-        service = target.service
+    def for_service(cls, service: Service, bento: Tag | None = None) -> ServerMetrics:
+        """The metrics of a server of ``service``: its style's names, its API routes, its batch limit."""
         return cls(
             service.name,
-            bento=target.bento.tag if target.bento is not None else None,
+            bento=bento,
             routes=[api.route for api in service.apis.values()],
             max_batch_size=max(
                 (m.max_batch_size for r in service.runners for m in r.methods.values() if m.config.batchable),
                 default=DEFAULT_MAX_BATCH_SIZE,
             ),
+            style=service.metrics_style,
         )
+
+    @classmethod
+    def for_target(cls, target: ServeTarget) -> ServerMetrics:
+        """The metrics of a server of ``target``: as :meth:`for_service`, labelled with its bento's tag."""
+        return cls.for_service(target.service, target.bento.tag if target.bento is not None else None)
 
     def _request_child(self, endpoint: str, status: int) -> tuple[Counter, Histogram]:
         key = (endpoint, status)
         children = self._request_children.get(key)
         if children is None:
-            service_name, version, runner = self._labels
-            labels = (endpoint, service_name, version, str(status), runner)
+            service_name, version, *runner = self._labels
+            labels = (endpoint, service_name, version, str(status), *runner)
             children = self._request_children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
         return children
 
@@ -206,15 +228,14 @@ class ServerMetrics:
         counter, histogram = self._request_child(endpoint, status)
         counter.inc()
         histogram.observe(seconds)
-        if endpoint not in _PROBE_PATHS:
+        if self.last_request is not None and endpoint not in _PROBE_PATHS:
             self.last_request.set_to_current_time()
 
     def in_progress(self, endpoint: str) -> Gauge:
         """The in-progress gauge of ``endpoint``, to ``inc()`` when a request starts, ``dec()`` after."""
         child = self._progress_children.get(endpoint)
         if child is None:
-            service_name, version, runner = self._labels
-            child = self._progress_children[endpoint] = self._in_progress.labels(endpoint, service_name, version, runner)
+            child = self._progress_children[endpoint] = self._in_progress.labels(endpoint, *self._labels)
         return child
 
     def batch(self, runner: str, method: str, size: int, queue_wait_s: float, exec_s: float) -> None:
@@ -222,7 +243,7 @@ class ServerMetrics:
         key = (runner, method)
         children = self._batch_children.get(key)
         if children is None:
-            service_name, version, _ = self._labels
+            service_name, version = self._labels[:2]
             children = self._batch_children[key] = (
                 self.batch_size.labels(runner, method, version, service_name),
                 self.queue_wait.labels(runner, method),

@@ -278,6 +278,7 @@ def to_service(obj: Any) -> Service:
             _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))
         # mounted apps run here, in the API server: get_current_service() hands them the proxy
         set_current_service(ServiceProxy(obj, runner, {attr for attr, _ in apis.values()}))
+    svc.metrics_style = "1.2"
     for name in _marked(obj, DEPLOYMENT):
         svc.on_deployment(getattr(obj, name))
     for app, path, mount_name in mounts:

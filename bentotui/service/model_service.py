@@ -26,6 +26,7 @@ def model_service(tag: str) -> Service:
     model = models.get(tag)
     runner = model.to_runner()
     service = Service(name=model.tag.name, runners=[runner])
+    service.metrics_style = "1.2"  # ours, so BentoML 1.4's current metric names
     signatures = model.info.signatures
     for method in signatures:
         handler = _forward(getattr(runner, method))

@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.io.base import IODescriptor
@@ -83,6 +83,7 @@ class APISpec:
 Hook = Callable[..., Any]
 #: an ASGI application (mounted apps, middleware-wrapped apps)
 ASGIApp = Callable[..., Any]
+MetricsStyle = Literal["1.x", "1.2"]
 
 
 class Service:
@@ -95,6 +96,11 @@ class Service:
     """
 
     default_port: int | None = None
+    #: which BentoML's metric names its server exports: a 1.x ``Service`` (and a 0.x
+    #: ``BentoService``) those of BentoML's 1.x API server, ``bentoml_api_server_*`` (BentoML 1.4
+    #: still serves a 1.x service with them), so dashboards built for it keep working; a 1.2
+    #: ``@service`` class and a served model, 1.4's ``bentoml_service_*``
+    metrics_style: MetricsStyle = "1.x"
 
     def __init__(self, name: str, runners: Iterable[Runner] = (), models: Iterable[Any] = ()) -> None:
         self.name = _check_name(name)

@@ -105,7 +105,7 @@ def _worker_pids(server_pid: int) -> list[int]:
 
 
 def _in_progress(url: str, endpoint: str) -> float:
-    family = parse_metrics(httpx.get(url + "/metrics").text)["bentoml_service_request_in_progress"]
+    family = parse_metrics(httpx.get(url + "/metrics").text)["bentoml_api_server_request_in_progress"]  # a 1.x Service
     return sum(s.value for s in family.samples if s.labels.get("endpoint") == endpoint)
 
 

@@ -138,7 +138,7 @@ def _batches(srv: RunningServer, runner: str) -> tuple[float, float]:
     text = httpx.get(srv.url + "/metrics").text
     values = {"count": 0.0, "sum": 0.0}
     for family in text_string_to_metric_families(text):
-        if family.name != "bentoml_service_adaptive_batch_size":
+        if family.name != "bentoml_runner_adaptive_batch_size":  # 1.x Services: BentoML 1.x names
             continue
         for sample in family.samples:
             kind = sample.name.rpartition("_")[2]

@@ -173,13 +173,13 @@ def test_metrics_content(sink):
     post(sink, "/add", b'{"a": 1, "b": 1}')
     with SyncClient(sink.url) as client:
         families = client.metrics()
-    samples = {
+    samples = {  # a 1.x Service: BentoML 1.x's API server names
         (s.name, s.labels.get("endpoint"), s.labels.get("http_response_code"))
-        for s in families["bentoml_service_request"].samples
+        for s in families["bentoml_api_server_request"].samples
     }
-    assert ("bentoml_service_request_total", "/add", "200") in samples
-    assert "bentoml_service_request_duration_seconds" in families
-    assert "bentoml_service_request_in_progress" in families
+    assert ("bentoml_api_server_request_total", "/add", "200") in samples
+    assert "bentoml_api_server_request_duration_seconds" in families
+    assert "bentoml_api_server_request_in_progress" in families
 
 
 def test_docs_json_and_swagger_ui(sink):
@@ -215,7 +215,7 @@ async def test_async_client(sink):
     async with AsyncClient(sink.url) as client:
         await client.wait_until_ready(5)
         assert await client.call("add", {"a": 5, "b": 5}) == {"sum": 10}
-        assert "bentoml_service_request" in await client.metrics()
+        assert "bentoml_api_server_request" in await client.metrics()
 
 
 def test_json_log_format(tmp_path):

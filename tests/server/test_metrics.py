@@ -76,6 +76,25 @@ def test_a_bento_names_service_name_and_version():
     )
 
 
+def test_a_1x_service_gets_bentoml_1x_api_server_names():
+    """A 1.x ``Service`` is served by BentoML (1.4 too) with the 1.x API server's instruments."""
+    metrics = ServerMetrics("iris-svc", routes=["/predict"], max_batch_size=8, style="1.x")
+    metrics.observe_request("/predict", 200, 0.004)
+    metrics.in_progress("/predict").inc()
+    metrics.batch("iris", "predict", 3, 0.001, 0.002)
+    families = _families(metrics.render().decode())
+    assert not [name for name in families if name.startswith("bentoml_service")]
+    sample = next(s for s in families["bentoml_api_server_request"].samples if s.name.endswith("_total"))
+    assert sample.labels == {  # no runner_name: 1.x's API server has none
+        "endpoint": "/predict", "service_name": "iris-svc", "service_version": NOT_AVAILABLE,
+        "http_response_code": "200",
+    }
+    assert _value(families, "bentoml_api_server_request_duration_seconds_count", http_response_code="200") == 1
+    gauge = families["bentoml_api_server_request_in_progress"].samples
+    assert [(s.labels["endpoint"], s.value) for s in gauge] == [("/predict", 1.0)]
+    assert _value(families, "bentoml_runner_adaptive_batch_size_sum", method_name="predict", runner_name="iris") == 3
+
+
 def test_scrapes_and_probes_are_not_traffic():
     metrics = ServerMetrics("svc")
     metrics.observe_request("/metrics", 200, 0.001)

@@ -54,7 +54,8 @@ def _batch_stats(url: str) -> tuple[float, float]:
     """(sum of rows, number of batches) the proba runner method reported."""
     from bentotui.client import parse_metrics
 
-    family = parse_metrics(httpx.get(url + "/metrics").text)["bentoml_service_adaptive_batch_size"]
+    # a 1.x Service: BentoML 1.x's runner namespace
+    family = parse_metrics(httpx.get(url + "/metrics").text)["bentoml_runner_adaptive_batch_size"]
     rows = batches = 0.0
     for sample in family.samples:
         if sample.labels.get("method_name") != "predict_proba":
@@ -156,5 +157,5 @@ def test_batch_metrics_exported_with_two_workers(iris_service):
         assert len(_worker_pids(srv.pid)) == 2
         httpx.post(srv.url + "/proba", json=[[5.1, 3.5, 1.4, 0.2]])
         text = httpx.get(srv.url + "/metrics").text
-        assert 'bentoml_service_adaptive_batch_size_count{method_name="predict_proba",runner_name="iris"' in text
+        assert 'bentoml_runner_adaptive_batch_size_count{method_name="predict_proba",runner_name="iris"' in text
         assert "bentotui_runner_queue_wait_seconds_bucket" in text
