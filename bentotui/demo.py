@@ -7,6 +7,10 @@
   WordPiece vocabulary is written here, its weights are trained here on a handful of made-up
   headlines: nothing is downloaded, so the demo works on an air-gapped machine and in CI.
 
+:func:`build_tiny_text_generator` builds a third, untrained model the same way, a 2-layer GPT-2
+``text-generation`` pipeline over the demo's words: not offered as a demo (its text is noise), it is
+what the token-streaming tests and ``scripts/bench_streaming.py`` serve.
+
 The vocabulary also holds every lower-case letter and digit as a word and as a ``##`` suffix piece,
 so any ASCII text tokenizes without ``[UNK]``; the news words are whole tokens so the model can
 learn from them.  Heavy imports (sklearn, torch, transformers) happen inside the functions.
@@ -201,6 +205,37 @@ def build_tiny_text_pipeline(*, steps: int = 60, seed: int = SEED) -> Any:
         optimizer.step()
     model.eval()
     return pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+
+
+def build_tiny_text_generator(*, context: int = 2048, seed: int = SEED) -> Any:
+    """An untrained 2-layer GPT-2 (32 wide) as a ``text-generation`` pipeline, built offline.
+
+    Its tokenizer is word level over the demo's lower-case words (one token per word, joined
+    with spaces), and it has no end-of-text token to stop at, so ``max_new_tokens`` alone sets
+    how long a generation runs (up to ``context`` positions): what a streaming test wants.
+    Deterministic for a given ``seed``.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, pipeline
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    words = dict.fromkeys(w for w in vocabulary() if w.isalpha())
+    vocab = {"[PAD]": 0, "[UNK]": 1, **{word: index for index, word in enumerate(words, start=2)}}
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.decoder = decoders.WordPiece(prefix="##")  # joins words with a space
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", model_max_length=context,
+    )
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(vocab), n_positions=context, n_embd=32, n_layer=2, n_head=2,
+        bos_token_id=None, eos_token_id=None, pad_token_id=0,
+    )
+    model = GPT2LMHeadModel(config).eval()
+    return pipeline("text-generation", model=model, tokenizer=fast, device="cpu")
 
 
 def save_iris_classifier(name: str = "iris-classifier") -> Model:

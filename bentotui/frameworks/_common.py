@@ -10,7 +10,7 @@ saved by another framework, and the same warning for a major-version change.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ def save(
     write: Callable[[Path], None],
     external_modules: Sequence[ModuleType] | None = None,
     trusted_types: Sequence[str] = (),
+    provided_methods: Collection[str] = (),
 ) -> Model:
     """Save ``obj`` as a new version of ``name``; ``write(folder)`` writes the framework's files.
 
@@ -53,7 +54,8 @@ def save(
     ``external_modules`` are registered with cloudpickle, so a framework that writes with
     cloudpickle stores their code by value.  ``trusted_types`` (skops: the types its file needs
     beyond the safe defaults) go to the store's provenance record, not to ``model.yaml``: an
-    exported copy must not carry its own allow-list.
+    exported copy must not carry its own allow-list.  ``provided_methods`` are signatures the
+    framework's runnable implements itself rather than ``obj`` (transformers' ``stream``).
     """
     from bentotui import models
 
@@ -63,7 +65,7 @@ def save(
             f"{type(obj).__name__} has none of the default methods; pass signatures={{'method': {{...}}}}"
         )
     for method in chosen:
-        if not callable(getattr(obj, method, None)):
+        if method not in provided_methods and not callable(getattr(obj, method, None)):
             raise InvalidArgument(f"signature {method!r}: {type(obj).__name__} has no method {method!r}")
     with models.create(
         name,

@@ -12,13 +12,22 @@ each exactly what the pipeline returns for that input alone (``[{"label": ..., "
 for one text), so callers see local pipeline semantics whether batched or not.  Keyword
 arguments (``max_length=512``, ``truncation=True``, ``top_k``) pass through to the pipeline.
 
+A pipeline whose task generates text (``text-generation``, ``text2text-generation``,
+``summarization``, ``translation``) also gets a ``stream`` method, which yields the generated
+text piece by piece as ``generate`` produces it (``TextIteratorStreamer``), so a streaming API
+reads tokens as they come: ``async for piece in runner.stream.async_stream(prompt,
+max_new_tokens=64)``.  Generation runs in a thread of the runner worker; when the stream is
+closed early (the HTTP client went away), a stopping criterion ends ``generate`` at its next
+token, so an abandoned request does not keep the worker busy.
+
 ``transformers`` costs seconds to import: it is imported only inside the functions, and its
 progress bars are switched off (they would draw over the TUI and fill server logs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -33,6 +42,11 @@ if TYPE_CHECKING:
 
 MODULE_NAME = "bentotui.transformers"
 LIBRARY = "transformers"
+#: pipeline tasks that run ``generate``: their pipelines also get the ``stream`` runner method
+GENERATION_TASKS = frozenset({"text-generation", "text2text-generation", "summarization", "translation"})
+STREAM_METHOD = "stream"
+#: how long closing a stream waits for ``generate`` to notice it was stopped (one token's time)
+_STOP_WAIT_S = 30.0
 
 
 def _import_quietly() -> Any:
@@ -67,12 +81,23 @@ def save_model(
     def write(folder: Path) -> None:
         obj.save_pretrained(folder)
 
+    defaults: dict[str, Mapping[str, Any]] = {"__call__": {"batchable": False, "batch_dim": 0}}
+    generates = obj.task in GENERATION_TASKS
+    if generates:
+        defaults[STREAM_METHOD] = {"batchable": False}
+    if signatures is not None and STREAM_METHOD in signatures:
+        if not generates:
+            raise InvalidArgument(f"signature {STREAM_METHOD!r}: a {obj.task!r} pipeline does not generate text")
+        if signatures[STREAM_METHOD].get("batchable"):
+            raise InvalidArgument(f"signature {STREAM_METHOD!r} cannot be batchable: each stream is its own call")
+
     return _common.save(
         name,
         obj,
         module=MODULE_NAME,
         framework_version=transformers.__version__,
-        default_signatures={"__call__": {"batchable": False, "batch_dim": 0}},
+        default_signatures=defaults,
+        provided_methods=(STREAM_METHOD,) if generates else (),
         signatures=signatures,
         labels=labels,
         metadata=metadata,
@@ -101,7 +126,13 @@ def load_model(tag_or_model: Model | Tag | str, **pipeline_kwargs: Any) -> Any:
     kwargs["local_files_only"] = True
     if options.get("tokenizer", True):
         kwargs.setdefault("tokenizer", folder)
-    return transformers.pipeline(options["task"], model=folder, **kwargs)
+    pipe = transformers.pipeline(options["task"], model=folder, **kwargs)
+    # pipeline() reads local_files_only for its own loading but also leaves it among the call
+    # parameters, where a generating pipeline passes it to generate(), which refuses it
+    for params in (getattr(pipe, "_preprocess_params", None), getattr(pipe, "_forward_params", None)):
+        if isinstance(params, dict) and "local_files_only" not in pipeline_kwargs:
+            params.pop("local_files_only", None)
+    return pipe
 
 
 def get_runnable(model: Model) -> type[Runnable]:
@@ -117,6 +148,8 @@ def get_runnable(model: Model) -> type[Runnable]:
 
 
 def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
+    if method == STREAM_METHOD:
+        return _stream
     batchable = bool(signature.get("batchable", False))
 
     def run(self: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
@@ -126,6 +159,44 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
         return call(inputs, *args, **kwargs)
 
     return run
+
+
+def _stream(self: Any, inputs: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
+    """Yield the text ``self.model`` (a generating pipeline) produces for ``inputs``, as it comes.
+
+    ``generate`` runs in a thread and hands decoded pieces to a ``TextIteratorStreamer`` (the
+    prompt and special tokens left out); this generator yields them.  Closing it early sets an
+    event a stopping criterion checks after every token; an error in the thread ends the stream
+    and is raised here, after the pieces that came before it.
+    """
+    transformers = _import_quietly()
+    pipe = self.model
+    stop = threading.Event()
+
+    class _Stopped(transformers.StoppingCriteria):  # type: ignore[misc]
+        def __call__(self, input_ids: Any, scores: Any, **_: Any) -> bool:
+            return stop.is_set()
+
+    streamer = transformers.TextIteratorStreamer(pipe.tokenizer, skip_prompt=True, skip_special_tokens=True)
+    criteria = transformers.StoppingCriteriaList([*kwargs.pop("stopping_criteria", ()), _Stopped()])
+    failure: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            pipe(inputs, *args, streamer=streamer, stopping_criteria=criteria, **kwargs)
+        except BaseException as exc:  # handed to the reader: a thread's error has nowhere else to go
+            failure.append(exc)
+            streamer.end()
+
+    thread = threading.Thread(target=generate, name="bentotui-generate", daemon=True)
+    thread.start()
+    try:
+        yield from (piece for piece in streamer if piece)  # a skipped special token decodes to ""
+    finally:
+        stop.set()
+        thread.join(_STOP_WAIT_S)
+    if failure:
+        raise failure[0]
 
 
 def as_single_output(output: Any) -> Any:
