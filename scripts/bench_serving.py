@@ -14,8 +14,18 @@ BentoML runs from its own throw-away venv (``/tmp/benchenv/bento``, as
 ``shared/anchors/bench/run_all.sh`` builds it: ``pip install bentoml==1.4.39 scikit-learn psutil``),
 never from the project's; it is skipped with a note when that venv is missing.
 
+Streaming configurations (``*_stream``) serve the tiny GPT-2 of ``bentotui.demo`` (same weights,
+greedy decoding, so every server returns the same text) and measure, per request, the time to
+the first token (TTFT) and the tokens per second after it, plus the tokens per second of all
+streams together; ``--stream-requests`` requests at each concurrency, each ``--stream-tokens``
+long.  ``bentotui_stream`` is a 1.x service reading its runner's ``stream`` method;
+``bentotui_stream_class`` and ``bentoml_stream`` run the same 1.2 class (the usual
+``TextIteratorStreamer`` thread), once under each server.  The BentoML venv then also needs
+``torch`` and ``transformers``.
+
     .venv/bin/python scripts/bench_serving.py                       # everything, ~6 min
     .venv/bin/python scripts/bench_serving.py --configs echo,bentotui_lr_batch --duration 3
+    .venv/bin/python scripts/bench_serving.py --configs bentotui_stream,bentotui_stream_class,bentoml_stream --reps 3
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ PY = sys.executable
 BENCHENV = Path(os.environ.get("BENCHENV", "/tmp/benchenv"))
 ROW = [5.1, 3.5, 1.4, 0.2]
 TEXT = "the team won the final match of the season"
+STREAM_SUFFIXES = ("_stream", "_stream_class")  # configurations measured as token streams
 
 ECHO_APP = """
 from quart import Quart, request, jsonify
@@ -77,6 +88,49 @@ svc = bentotui.Service(name="{model}", runners=[runner])
 async def classify(text):
     output = await runner.async_run(text, max_length=512)
     return output[0]
+"""
+
+GEN_RUNNER_SERVICE = """
+import bentotui
+
+runner = bentotui.transformers.get("tiny_gpt:latest").to_runner()
+svc = bentotui.Service(name="gen", runners=[runner])
+
+@svc.api(input=bentotui.io.JSON(), output=bentotui.io.Text())
+async def generate(body):
+    stream = runner.stream.async_stream(body["prompt"], max_new_tokens=body["max_new_tokens"], do_sample=False)
+    async for piece in stream:
+        yield piece
+"""
+
+#: one 1.2 class, served by both: ``{package}`` is the one imported as bentoml, ``{model_ref}`` how
+#: each declares its model at class scope
+GEN_CLASS_SERVICE = """
+import threading
+from collections.abc import Generator
+
+import {package} as bentoml
+
+
+@bentoml.service(workers=1)
+class Gen:
+    model_ref = {model_ref}
+
+    def __init__(self):
+        from transformers import pipeline
+
+        self.pipe = pipeline("text-generation", model=str(self.model_ref.path), tokenizer=str(self.model_ref.path), device="cpu")
+
+    @bentoml.api
+    def generate(self, prompt: str, max_new_tokens: int = 64) -> Generator[str, None, None]:
+        from transformers import TextIteratorStreamer
+
+        streamer = TextIteratorStreamer(self.pipe.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = dict(max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer)
+        threading.Thread(target=self.pipe, args=(prompt,), kwargs=kwargs, daemon=True).start()
+        for piece in streamer:
+            if piece:
+                yield piece
 """
 
 BENTO_SERVICE = """
@@ -155,6 +209,68 @@ async def _load(host: str, port: int, path: str, body: bytes, ctype: str, conc: 
         "max_ms": latencies[-1] * 1000 if n else float("nan"),
         "mean_ms": statistics.fmean(latencies) * 1000 if n else float("nan"),
     }
+
+
+async def _streams(port: int, path: str, body: bytes, conc: int, requests: int) -> dict:
+    """``requests`` streaming requests, ``conc`` at a time: per request the time to its first
+    non-empty chunk (TTFT) and its tokens per second after that; tokens are words (the tiny
+    GPT-2's tokenizer is word level), counted in the whole text, not in chunks."""
+    import httpx
+
+    ttft: list[float] = []
+    rates: list[float] = []
+    texts: set[str] = set()
+    tokens = errors = 0
+    todo = iter(range(requests))
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal tokens, errors
+        for _ in todo:
+            start = time.perf_counter()
+            first = None
+            parts = []
+            async with client.stream("POST", path, content=body, headers={"content-type": "application/json"}) as r:
+                async for chunk in r.aiter_raw():
+                    if chunk and first is None:
+                        first = time.perf_counter()
+                    parts.append(chunk)
+            end = time.perf_counter()
+            text = b"".join(parts).decode()
+            if r.status_code != 200 or first is None:
+                errors += 1
+                continue
+            n = len(text.split())
+            texts.add(text.strip())
+            tokens += n
+            ttft.append(first - start)
+            if n > 1 and end > first:
+                rates.append((n - 1) / (end - first))
+
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(conc)))
+        elapsed = time.perf_counter() - started
+    ttft.sort()
+
+    def q(p: float) -> float:
+        return ttft[min(len(ttft) - 1, int(p * len(ttft)))] * 1000 if ttft else float("nan")
+
+    return {
+        "n": len(ttft), "errors": errors, "rps": len(ttft) / elapsed, "p50_ms": q(0.5), "p99_ms": q(0.99),
+        "ttft_p50_ms": q(0.5), "ttft_p99_ms": q(0.99),
+        "stream_tok_s": statistics.median(rates) if rates else float("nan"),
+        "total_tok_s": tokens / elapsed, "distinct_texts": len(texts), "text": min(texts, default=""),
+    }
+
+
+def run_streams(port: int, path: str, body: bytes, conc: int, requests: int) -> dict:
+    """The streaming load generator, in its own process like :func:`run_load`."""
+    args = [PY, __file__, "--streamgen", json.dumps([port, path, body.decode(), conc, requests])]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return json.loads(out.stdout)
 
 
 def run_load(url_port: int, path: str, body: bytes, ctype: str, conc: int, seconds: float) -> dict:
@@ -245,6 +361,12 @@ class Bench:
                 name = f"iris_{model}_{batch}"
                 configs[f"bentotui_{model}_{batch}"] = (self._bentotui(name), "/predict", *iris)
             configs[f"bentoml_{model}_batch"] = (self._bentoml(model), "/predict", *bento_body)
+        stream_body = (
+            json.dumps({"prompt": TEXT, "max_new_tokens": self.args.stream_tokens}).encode(), "application/json",
+        )
+        configs["bentotui_stream"] = (self._bentotui("gen_runner"), "/generate", *stream_body)
+        configs["bentotui_stream_class"] = (self._bentotui("gen_class", "service:Gen"), "/generate", *stream_body)
+        configs["bentoml_stream"] = (self._bentoml("gen", "service:Gen"), "/generate", *stream_body)
         for batch in ("batch", "nobatch"):
             configs[f"bentotui_text_{batch}"] = (
                 self._bentotui(f"text_{batch}"),
@@ -254,14 +376,14 @@ class Bench:
             )
         return configs
 
-    def _bentotui(self, service_dir: str):
+    def _bentotui(self, service_dir: str, target: str = "service:svc"):
         def launch(port: int):
-            argv = [PY, "-m", "bentotui", "serve", "service:svc", "--port", str(port)]
+            argv = [PY, "-m", "bentotui", "serve", target, "--port", str(port)]
             return argv, self.env, self.work / service_dir
 
         return launch
 
-    def _bentoml(self, model: str):
+    def _bentoml(self, model: str, target: str = "bento_svc:IrisService"):
         def launch(port: int):
             env = {
                 **self.env,
@@ -273,13 +395,13 @@ class Bench:
             argv = [
                 str(self.bento_bin / "bentoml"),
                 "serve",
-                "bento_svc:IrisService",
+                target,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
             ]
-            return argv, env, self.work / "bentoml"
+            return argv, env, self.work / ("bentoml_gen" if model == "gen" else "bentoml")
 
         return launch
 
@@ -320,6 +442,8 @@ class Bench:
                 folder = self.work / f"text_{batch}"
                 folder.mkdir()
                 (folder / "service.py").write_text(TEXT_SERVICE.format(model=f"text_{batch}"))
+        if any(n.endswith(STREAM_SUFFIXES) for n in names):
+            self._prepare_generator()
         if any(n.startswith("bentoml") for n in names):
             if not (self.bento_bin / "bentoml").exists():
                 print(f"note: {self.bento_bin}/bentoml missing: BentoML configurations skipped", flush=True)
@@ -345,6 +469,29 @@ class Bench:
             )
         return names
 
+    def _prepare_generator(self) -> None:
+        """The tiny GPT-2 in both stores (the same files) and the three streaming services."""
+        import bentotui
+        from bentotui.demo import build_tiny_text_generator
+
+        pipe = build_tiny_text_generator()
+        model = bentotui.transformers.save_model("tiny_gpt", pipe)
+        for folder, text in (
+            ("gen_runner", GEN_RUNNER_SERVICE),
+            ("gen_class", GEN_CLASS_SERVICE.format(package="bentotui", model_ref='bentoml.models.get("tiny_gpt:latest")')),
+            ("bentoml_gen", GEN_CLASS_SERVICE.format(package="bentoml", model_ref='bentoml.models.BentoModel("tiny_gpt:latest")')),
+        ):
+            (self.work / folder).mkdir()
+            (self.work / folder / "service.py").write_text(text)
+        if (self.bento_bin / "bentoml").exists():
+            copy = (
+                "import shutil, sys, bentoml\n"
+                "with bentoml.models.create(name='tiny_gpt') as ref:\n"
+                "    shutil.copytree(sys.argv[1], ref.path, dirs_exist_ok=True)\n"
+            )
+            env = {**os.environ, "BENTOML_HOME": str(BENCHENV / "bentohome"), "BENTOML_DO_NOT_TRACK": "True"}
+            subprocess.run([str(self.bento_bin / "python"), "-c", copy, str(model.path)], env=env, check=True)
+
     def run_one(self, name: str) -> dict:
         launch, path, body, ctype = self.configs[name]
         port = free_port()
@@ -362,6 +509,16 @@ class Bench:
             rss, nprocs = tree_rss_mb(proc.pid)
             result = {"config": name, "cold_start_s": cold, "idle_rss_mb": rss, "procs": nprocs, "runs": {}}
             for conc in self.args.conc:
+                if name.endswith(STREAM_SUFFIXES):
+                    run_streams(port, path, body, conc, conc)  # warm-up: one stream per connection
+                    r = result["runs"][conc] = run_streams(port, path, body, conc, self.args.stream_requests)
+                    print(
+                        f"{name:24s} c={conc:3d} TTFT p50 {r['ttft_p50_ms']:7.2f} ms  p99 {r['ttft_p99_ms']:7.2f} ms  "
+                        f"{r['stream_tok_s']:7.0f} tok/s per stream  {r['total_tok_s']:7.0f} tok/s in all  "
+                        f"errors {r['errors']}  texts {r['distinct_texts']}",
+                        flush=True,
+                    )
+                    continue
                 run_load(port, path, body, ctype, conc, self.args.warmup)
                 r = run_load(port, path, body, ctype, conc, self.args.duration)
                 result["runs"][conc] = r
@@ -399,6 +556,8 @@ def summarize(results: list[dict], conc: list[int]) -> None:
     )
     print("|---" * (3 * len(conc) + 4) + "|")
     for name, rs in by.items():
+        if name.endswith(STREAM_SUFFIXES):
+            continue  # their own table below
         cells = " | ".join(
             f"{med(name, c, 'rps'):.0f} | {med(name, c, 'p50_ms'):.2f} | {med(name, c, 'p99_ms'):.1f}"
             for c in conc
@@ -407,6 +566,27 @@ def summarize(results: list[dict], conc: list[int]) -> None:
         rss = statistics.median(r["idle_rss_mb"] for r in rs)
         errors = sum(run["errors"] for r in rs for run in r["runs"].values())
         print(f"| {name} | {cells} | {cold:.2f} | {rss:.0f} | {errors} |")
+    streams = [name for name in by if name.endswith(STREAM_SUFFIXES)]
+    if streams:
+        print("\n| config | " + " | ".join(
+            f"c={c} TTFT p50 ms | c={c} TTFT p99 ms | c={c} tok/s per stream | c={c} tok/s in all" for c in conc
+        ) + " |")
+        print("|---" * (4 * len(conc) + 1) + "|")
+        for name in streams:
+            print(f"| {name} | " + " | ".join(
+                f"{med(name, c, 'ttft_p50_ms'):.1f} | {med(name, c, 'ttft_p99_ms'):.1f} | "
+                f"{med(name, c, 'stream_tok_s'):.0f} | {med(name, c, 'total_tok_s'):.0f}" for c in conc
+            ) + " |")
+        texts = {r["runs"][c]["text"] for name in streams for r in by[name] for c in r["runs"]}
+        print(f"streams returned {len(texts)} distinct text(s) across servers (1: the same generation everywhere)")
+        for ours in ("bentotui_stream", "bentotui_stream_class"):
+            if ours in by and "bentoml_stream" in by:
+                for c in conc:
+                    print(
+                        f"  c={c}: {ours} / bentoml_stream: TTFT p50 "
+                        f"{med(ours, c, 'ttft_p50_ms') / med('bentoml_stream', c, 'ttft_p50_ms'):.2f}, "
+                        f"tok/s in all {med(ours, c, 'total_tok_s') / med('bentoml_stream', c, 'total_tok_s'):.2f}"
+                    )
     top = max(conc)
     print(f"\nratios at c={top} (req/s):")
     for a, b in [
@@ -431,6 +611,10 @@ def main() -> None:
         port, path, body, ctype, conc, seconds = json.loads(sys.argv[2])
         print(json.dumps(asyncio.run(_load("127.0.0.1", port, path, body.encode(), ctype, conc, seconds))))
         return
+    if len(sys.argv) > 2 and sys.argv[1] == "--streamgen":
+        port, path, body, conc, requests = json.loads(sys.argv[2])
+        print(json.dumps(asyncio.run(_streams(port, path, body.encode(), conc, requests))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per concurrency")
     parser.add_argument("--warmup", type=float, default=1.0)
@@ -438,6 +622,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--configs", default=None, help="comma list (default: all)")
     parser.add_argument("--json", type=Path, default=None, help="write raw results here")
+    parser.add_argument("--stream-tokens", type=int, default=64, help="tokens per streamed generation")
+    parser.add_argument("--stream-requests", type=int, default=40, help="streams measured per concurrency")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     try:
