@@ -10,13 +10,15 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, overload
 
 from bentotui.store.item_store import Progress
 from bentotui.store.models import Model, ModelContext, ModelDraft, ModelInfo, ModelStore
 from bentotui.store.tags import Tag
 
 __all__ = [
+    "BentoModel",
+    "HuggingFaceModel",
     "Model",
     "ModelContext",
     "ModelDraft",
@@ -93,4 +95,55 @@ def create(
         custom_objects=custom_objects,
         external_modules=external_modules,
         context=context,
+    )
+
+
+class BentoModel:
+    """A model of the store declared at class scope of a 1.2 ``@service`` (BentoML 1.2+'s).
+
+    ``model_ref = bentoml.models.BentoModel("iris:latest")`` on the class; on an instance,
+    ``self.model_ref`` is the stored :class:`Model` (``.path``, ``.path_of()``, or passed to a
+    framework's ``load_model``), looked up once, when first read (in the runner worker that
+    hosts the instance, not when the module is imported).  The service records the model, so
+    ``bentotui build`` packs it without a ``models:`` entry in ``bentofile.yaml``.  Read on the
+    class it is the reference itself.
+    """
+
+    __slots__ = ("_resolved", "tag")
+
+    def __init__(self, tag: str | Tag) -> None:
+        self.tag = tag if isinstance(tag, Tag) else Tag.parse(tag)
+        self._resolved: Model | None = None
+
+    def resolve(self) -> Model:
+        """The stored model (``NotFound`` naming the tag if the store has no such model)."""
+        if self._resolved is None:
+            self._resolved = get(self.tag)
+        return self._resolved
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> BentoModel: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> Model: ...
+
+    def __get__(self, instance: object | None, owner: type) -> BentoModel | Model:
+        return self if instance is None else self.resolve()
+
+    def __str__(self) -> str:
+        return str(self.tag)
+
+    def __repr__(self) -> str:
+        return f"BentoModel({str(self.tag)!r})"
+
+
+def HuggingFaceModel(model_id: str, *args: Any, **kwargs: Any) -> BentoModel:  # noqa: N802 (BentoML's class name)
+    """BentoML's Hugging Face Hub reference downloads the model when the service starts; a
+    bentotui server never downloads, so it is refused with what to do instead."""
+    from bentotui.exceptions import InvalidArgument
+
+    raise InvalidArgument(
+        f"HuggingFaceModel({model_id!r}) would download from the Hugging Face Hub, which bentotui never does; "
+        "save the pipeline once with bentotui.transformers.save_model(name, pipeline) and declare "
+        "bentotui.models.BentoModel(\"name:latest\") instead"
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bentotui.exceptions import InvalidArgument
 
 if TYPE_CHECKING:
+    from bentotui.models import BentoModel
     from bentotui.runner.runnable import Runnable
     from bentotui.store.models import Model
     from bentotui.store.tags import Tag
@@ -84,11 +85,13 @@ def save(
     return draft.model
 
 
-def resolve(tag_or_model: Model | Tag | str, module: str) -> Model:
+def resolve(tag_or_model: Model | BentoModel | Tag | str, module: str) -> Model:
     """The stored model, refused if another framework module saved it."""
     from bentotui import models
     from bentotui.store.models import Model
 
+    if isinstance(tag_or_model, models.BentoModel):  # a 1.2 class's reference, read on the class
+        tag_or_model = tag_or_model.resolve()
     model = tag_or_model if isinstance(tag_or_model, Model) else models.get(tag_or_model)
     if model.info.module != module:
         raise InvalidArgument(

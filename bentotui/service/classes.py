@@ -240,6 +240,15 @@ def build_runnable(class_ref: str) -> Any:
     return runnable
 
 
+def _declared_models(cls: type) -> list[Any]:
+    """The store models a class declares at its scope (``BentoModel(tag)``, or a ``Model`` from
+    ``bentoml.models.get``): BentoML records them as the service's, so a build packs them."""
+    from bentotui.models import BentoModel
+    from bentotui.store.models import Model
+
+    return [value for value in vars(cls).values() if isinstance(value, (BentoModel, Model))]
+
+
 def to_service(obj: Any) -> Service:
     """Compile a ``@service`` class into a :class:`~bentotui.service.Service` (the loader calls this)."""
     from bentotui.runner.runner import Runner
@@ -279,6 +288,7 @@ def to_service(obj: Any) -> Service:
         # mounted apps run here, in the API server: get_current_service() hands them the proxy
         set_current_service(ServiceProxy(obj, runner, {attr for attr, _ in apis.values()}))
     svc.metrics_style = "1.2"
+    svc.models.extend(_declared_models(obj))
     for name in _marked(obj, DEPLOYMENT):
         svc.on_deployment(getattr(obj, name))
     for app, path, mount_name in mounts:
