@@ -97,16 +97,31 @@ def get_runnable(model: Model) -> type[Runnable]:
     """The runnable class for ``model``: one inference-mode method per signature.
 
     As BentoML's: numpy inputs become tensors of the module's float dtype, results stay tensors,
-    and ``self.device_id`` names where the module runs (always ``"cpu"`` here: models are loaded
-    there).  In a worker whose server cannot import torch (:data:`TORCH_RESULTS_AS_NUMPY_ENV`),
-    results of numpy inputs come back as numpy arrays.  An untrusted model is refused here,
-    before a server starts its workers.
+    and ``self.device_id`` names where the module runs: ``cuda`` in a worker the server gave GPUs
+    (:func:`bentotui.runner.gpus.torch_device`; inputs are moved there, results come back on the
+    CPU, since the API process may have no GPU), else ``cpu``.  In a worker whose server cannot
+    import torch (:data:`TORCH_RESULTS_AS_NUMPY_ENV`), results of numpy inputs come back as numpy
+    arrays.  An untrusted model is refused here, before a server starts its workers.
     """
     model.require_trust(FILE)
     return _common.build_runnable(
-        model, class_name="PytorchRunnable", load=load_model, method_impl=_method, multi_threading=True,
-        attributes={"device_id": "cpu"},
+        model, class_name="PytorchRunnable", load=_load_on_worker_device, method_impl=_method,
+        multi_threading=True, attributes={"device_id": property(lambda self: str(_device_of(self.model)))},
     )
+
+
+def _load_on_worker_device(tag: str) -> Any:
+    from bentotui.runner.gpus import torch_device
+
+    return load_model(tag, device=torch_device())
+
+
+def _device_of(module: Any) -> Any:
+    """The device of the module's first parameter (the CPU for parameterless ones)."""
+    import torch
+
+    parameters = module.parameters() if isinstance(module, torch.nn.Module) else ()
+    return next((p.device for p in parameters), torch.device("cpu"))
 
 
 def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
@@ -118,18 +133,21 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
         # as BentoML's torch.Tensor(array): numeric arrays (JSON numbers, image bytes) become float
         # tensors, here of the module's own float dtype; DataFrames through their values
         floats = _float_dtype(self.model)
+        device = _device_of(self.model)
 
         def tensor(value: Any) -> Any:
             if hasattr(value, "to_numpy") and not isinstance(value, torch.Tensor):  # pandas
                 value = value.to_numpy()
             if isinstance(value, np.ndarray):
-                return torch.as_tensor(value, dtype=floats if value.dtype.kind in "biuf" else None)
-            return value
+                value = torch.as_tensor(value, dtype=floats if value.dtype.kind in "biuf" else None)
+            return value.to(device) if isinstance(value, torch.Tensor) and value.device != device else value
 
         with torch.inference_mode():
             result = getattr(self.model, method)(
                 *(tensor(a) for a in args), **{k: tensor(v) for k, v in kwargs.items()}
             )
+        if device.type != "cpu":
+            result = _to_cpu(result)
         return _to_numpy(result) if numpy_in and os.environ.get(TORCH_RESULTS_AS_NUMPY_ENV) else result
 
     return run
@@ -141,6 +159,17 @@ def _float_dtype(module: Any) -> Any:
 
     parameters = module.parameters() if isinstance(module, torch.nn.Module) else ()
     return next((p.dtype for p in parameters if p.is_floating_point()), torch.get_default_dtype())
+
+
+def _to_cpu(value: Any) -> Any:
+    """Tensors (also inside tuples and lists) moved to the CPU, to cross to the API process."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
 
 
 def _to_numpy(value: Any) -> Any:

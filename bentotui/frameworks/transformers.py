@@ -114,7 +114,8 @@ def get(tag: Model | Tag | str) -> Model:
 
 
 def load_model(tag_or_model: Model | Tag | str, **pipeline_kwargs: Any) -> Any:
-    """The pipeline, rebuilt from the model folder (CPU unless ``device=`` says otherwise)."""
+    """The pipeline, rebuilt from the model folder: on the CPU unless ``device=`` says otherwise
+    or this is a runner worker the server gave GPUs."""
     transformers = _import_quietly()
     model = get(tag_or_model)
     _common.check_framework_version(model, LIBRARY, transformers.__version__)
@@ -122,7 +123,10 @@ def load_model(tag_or_model: Model | Tag | str, **pipeline_kwargs: Any) -> Any:
     if not isinstance(options.get("task"), str):
         raise StoreCorrupted(f"model {model.tag}: model.yaml has no pipeline task in its options")
     folder = str(model.path)
-    kwargs: dict[str, Any] = {"device": "cpu", "trust_remote_code": False, **pipeline_kwargs}
+    from bentotui.runner.gpus import torch_device
+
+    # cuda only in a runner worker the server gave GPUs
+    kwargs: dict[str, Any] = {"device": torch_device(), "trust_remote_code": False, **pipeline_kwargs}
     kwargs["local_files_only"] = True
     if options.get("tokenizer", True):
         kwargs.setdefault("tokenizer", folder)

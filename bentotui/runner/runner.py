@@ -173,6 +173,9 @@ class Runner:
         self.worker_spec = worker_spec
         #: worker processes for this runner; None: the pool's setting or the runnable's default
         self.workers = workers
+        #: GPUs each server of it hands its workers (``{"gpu": N}``: a 1.2 ``@service``'s
+        #: ``resources``); ``serve --gpus`` sets it for runners that support GPUs and ask for none
+        self.resources: dict[str, Any] = {}
         self.scheduling_strategy = scheduling_strategy
         self.embedded = embedded
         self.methods = self._make_methods(dict(method_configs or {}))

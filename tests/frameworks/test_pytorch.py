@@ -119,3 +119,16 @@ def test_external_modules_travel_with_the_module(tmp_path):
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[2.0]"
+
+
+def test_a_worker_given_gpus_loads_the_module_on_its_device(net, monkeypatch):
+    """No GPU here: the device the worker was given is stood in for by torch's ``meta`` device,
+    which shows the module is loaded where ``gpus.torch_device()`` says and inputs follow it."""
+    from bentotui.runner import gpus
+
+    model = bpt.save_model("net", net)
+    monkeypatch.setattr(gpus, "torch_device", lambda: "meta")
+    runnable = bpt.get_runnable(model)(model_tag=str(model.tag))
+    assert runnable.device_id == "meta"
+    monkeypatch.setattr(bpt, "_to_cpu", lambda value: ("moved back", value.device.type))
+    assert runnable(np.ones((2, 4))) == ("moved back", "meta")  # the input went to the module's device
