@@ -177,7 +177,7 @@ def _stream(self: Any, inputs: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
     pipe = self.model
     stop = threading.Event()
 
-    class _Stopped(transformers.StoppingCriteria):  # type: ignore[misc]
+    class _Stopped(transformers.StoppingCriteria):  # type: ignore[misc,name-defined]
         def __call__(self, input_ids: Any, scores: Any, **_: Any) -> bool:
             return stop.is_set()
 
