@@ -38,6 +38,11 @@ def serve_cmd(
         help="Let web pages from ORIGIN (http://host:port; repeatable, * for any) call the server, with CORS "
         "headers; other cross-site browser requests get 403.",
     ),
+    otel_endpoint: str = typer.Option(
+        None, "--otel-endpoint", metavar="URL",
+        help="Send OpenTelemetry traces over OTLP/HTTP to the collector at URL (http://localhost:4318); "
+        "the OTEL_* variables configure tracing too. Off by default; needs bentotui[otel].",
+    ),
     working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
     runner_workers: int = typer.Option(None, "--runner-workers", min=1, help="Worker processes per runner."),
     timeout: float = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
@@ -64,7 +69,7 @@ def serve_cmd(
         target=target, model=model, host=host, port=port, working_dir=working_dir or Path.cwd(),
         runner_workers=runner_workers, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
         read_timeout=read_timeout, max_connections=max_connections, log_format=log_format, run_id=run_id, python=str(python) if python else None,
-        allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins),
+        allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins), otel_endpoint=otel_endpoint,
     )
     if reload:
         _reload(options.working_dir)

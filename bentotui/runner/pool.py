@@ -46,11 +46,12 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 import bentotui
-from bentotui import _process
+from bentotui import _process, tracing
 from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
@@ -283,7 +284,18 @@ class _RunnerGroup:
         clients = live_clients(self.workers) or await self._wait_for_worker(method)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        future = min(clients, key=lambda client: client.inflight).call(method, args, kwargs)
+        client = min(clients, key=lambda client: client.inflight)
+        tracer = self.pool.tracing
+        if tracer is None:
+            future = client.call(method, args, kwargs)
+        else:  # a CLIENT span, child of the request's, that the worker's span continues
+            span, trace = tracer.start_call(self.runner.name, method)
+            try:
+                future = client.call(method, args, kwargs, trace)
+            except BaseException as exc:
+                tracer.end(span, exc)
+                raise
+            future.add_done_callback(partial(tracer.end_call, span))
         future.add_done_callback(lambda _: self._single_done(method, loop.time() - started))
         return await future
 
@@ -318,7 +330,9 @@ class _RunnerGroup:
         if method in self.dispatchers:
             raise InvalidArgument(f"runner {self.runner.name!r}: batchable method {method!r} cannot stream")
         clients = live_clients(self.workers) or await self._wait_for_worker(method)
-        return min(clients, key=lambda client: client.streams).stream(method, args, kwargs)
+        # with tracing on, the worker's span of the stream is a child of the request's span
+        trace = None if self.pool.tracing is None else self.pool.tracing.carrier()
+        return min(clients, key=lambda client: client.streams).stream(method, args, kwargs, trace)
 
     def _single_done(self, method: str, exec_s: float) -> None:
         report(self.pool.observer, self.runner.name, method, 1, 0.0, exec_s)
@@ -379,6 +393,7 @@ class RunnerPool:
         self.stopping = False
         self.socket_dir = ""
         self.loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self.tracing = tracing.active()  # read once: None (off) costs each call one check
         self._groups = [
             _RunnerGroup(self, i, runner, worker_count(runner, workers))
             for i, runner in enumerate(self.runners)

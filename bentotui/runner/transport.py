@@ -3,14 +3,17 @@
 A frame is ``<msg_id u64><kind u8><nparts u32>``, ``nparts`` lengths (u64), then the parts (see
 ``codec``: a pickle stream and its out-of-band buffers).  Replies carry the request's ``msg_id``,
 so the API process keeps many calls in flight on one connection and matches replies by id.
+A ``CALL``'s pickled tuple is ``(method, args, kwargs, trace)``: ``trace`` is None, or with
+tracing on (:mod:`bentotui.tracing`) the W3C ``traceparent``/``tracestate`` of the API
+process's span, which the worker's span continues (two bytes of the frame when off).
 
 Receiving is an ``asyncio.BufferedProtocol`` rather than a ``StreamReader``: small frames are
 parsed out of one reusable buffer with no coroutine per frame, and a large frame is read straight
 into its own ``bytearray``, so the arrays the codec rebuilds on it are writable and not copied.
 
 Streams (:mod:`bentotui.runner.stream`) add six kinds on the same connection and id space:
-``STREAM`` opens one (parts as a ``CALL``'s, the pickled tuple carrying the opening credit too),
-the worker answers ``ITEM`` per item, then ``END`` (one empty part) or ``FAIL`` (an error's
+``STREAM`` opens one (parts as a ``CALL``'s, the pickled tuple carrying the opening credit
+before ``trace``), the worker answers ``ITEM`` per item, then ``END`` (one empty part) or ``FAIL`` (an error's
 parts); the API process sends ``CREDIT`` (one part, u32 items) as it consumes and ``CANCEL`` (one
 empty part) when its reader goes away.  ``CALL``/``RESULT``/``ERROR`` are untouched: a frame of a
 stream kind costs the call path one integer comparison.
@@ -190,18 +193,23 @@ class Client:
     def inflight(self) -> int:
         return len(self._pending)
 
-    def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
-        """Send one call; the future resolves to its result or raises its error."""
+    def call(
+        self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], trace: dict[str, str] | None = None
+    ) -> asyncio.Future[Any]:
+        """Send one call (``trace``: the caller's span as W3C headers, with tracing on); the
+        future resolves to its result or raises its error."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._send_open(CALL, method, (method, args, kwargs), self._pending, lambda _msg_id: future)
+        self._send_open(CALL, method, (method, args, kwargs, trace), self._pending, lambda _msg_id: future)
         return future
 
-    def stream(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Receiver:
+    def stream(
+        self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], trace: dict[str, str] | None = None
+    ) -> Receiver:
         """Open a stream: the worker calls the method and sends its items as they come."""
         return self._send_open(
             STREAM,
             method,
-            (method, args, kwargs, WINDOW),
+            (method, args, kwargs, WINDOW, trace),
             self._streams,
             lambda msg_id: Receiver(msg_id, self._send_credit, self._send_cancel, WINDOW),
         )

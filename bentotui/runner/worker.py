@@ -13,6 +13,11 @@ Streams (``STREAM`` frames) run concurrently with calls, each as a task of its o
 (:class:`~bentotui.runner.stream.Producer`): an async generator on the event loop, a sync one a
 step at a time in a thread, as BentoML runs them.
 
+Tracing (:mod:`bentotui.tracing`) is on when the environment the server passed down asks for
+it: a call frame that carries a trace context then runs in a SERVER span that continues the API
+process's span (the runnable's own spans are its children), exported with the server's settings
+and flushed when the worker exits (SIGTERM then stops the event loop instead of killing it).
+
 No orphans: with ``--exit-with-parent`` the worker exits when its stdin (a pipe the parent holds
 and never writes) reaches end of file, i.e. when the parent is gone, however it died.  SIGINT is
 ignored so that Ctrl-C in a terminal lets the server stop its workers in order.
@@ -29,8 +34,10 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable
-from typing import IO, Any
+from contextlib import AbstractContextManager
+from typing import IO, TYPE_CHECKING, Any
 
+from bentotui import tracing
 from bentotui.runner import codec
 from bentotui.runner.runnable import Runnable
 from bentotui.runner.spec import WorkerSpec
@@ -47,6 +54,11 @@ from bentotui.runner.transport import (
     parse_address,
     serve,
 )
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+    from bentotui._otel import Tracing
 
 log = logging.getLogger("bentotui.worker")
 
@@ -65,13 +77,44 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 class _Executor:
     """Runs each CALL frame against the runnable and writes the reply on the same connection."""
 
-    def __init__(self, runnable: Runnable) -> None:
+    def __init__(self, runnable: Runnable, name: str = "runner", tracer: Tracing | None = None) -> None:
         self.runnable = runnable
         self.methods = set(type(runnable).runnable_methods())
+        self.name = name  # the runner's, for span names
+        self.tracer = tracer
+        #: the open span of each traced call or stream, by (connection, msg_id), ended by its reply
+        self.spans: dict[tuple[int, int], Span] = {}
 
     def __call__(self, protocol: FrameProtocol, msg_id: int, parts: list[memoryview]) -> None:
         try:
-            method, args, kwargs = codec.decode(parts)
+            method, args, kwargs, trace = codec.decode(parts)
+        except Exception as exc:
+            self._reply_error(protocol, msg_id, exc)
+            return
+        if trace is not None and self.tracer is not None:
+            with self.traced(protocol, msg_id, method, trace):
+                self._run(protocol, msg_id, method, args, kwargs)
+        else:
+            self._run(protocol, msg_id, method, args, kwargs)
+
+    def traced(
+        self, protocol: FrameProtocol, msg_id: int, method: str, trace: dict[str, str]
+    ) -> AbstractContextManager[Span]:
+        """Open the call's span and make it current while the method starts (an ``async``
+        method's task is created inside, so it runs in the span too)."""
+        assert self.tracer is not None
+        span = self.spans[(id(protocol), msg_id)] = self.tracer.start_remote(self.name, method, trace)
+        return self.tracer.activate(span)
+
+    def end_span(self, protocol: FrameProtocol, msg_id: int, exc: BaseException | None) -> None:
+        """End the span of ``msg_id``'s call or stream, if it has one."""
+        if self.spans:  # off or untraced: one check per reply
+            span = self.spans.pop((id(protocol), msg_id), None)
+            if span is not None and self.tracer is not None:
+                self.tracer.end(span, exc)
+
+    def _run(self, protocol: FrameProtocol, msg_id: int, method: str, args: Any, kwargs: Any) -> None:
+        try:
             if method not in self.methods:
                 raise AttributeError(f"runnable has no runner method {method!r}")
             result = getattr(self.runnable, method)(*args, **kwargs)
@@ -107,10 +150,12 @@ class _Executor:
         """
         if not codec.is_callers_error(exc):
             log.error("call failed", exc_info=exc)
-        self._send(protocol, msg_id, kind, codec.encode_error(exc))
+        self._send(protocol, msg_id, kind, codec.encode_error(exc), exc)
 
-    @staticmethod
-    def _send(protocol: FrameProtocol, msg_id: int, kind: int, parts: codec.Parts) -> None:
+    def _send(
+        self, protocol: FrameProtocol, msg_id: int, kind: int, parts: codec.Parts, exc: BaseException | None = None
+    ) -> None:
+        self.end_span(protocol, msg_id, exc)
         try:
             protocol.send(msg_id, kind, parts)
         except ConnectionError:  # the caller hung up; nothing left to tell
@@ -138,9 +183,23 @@ class _Streams:
             producer.cancel()
 
     def _open(self, protocol: FrameProtocol, msg_id: int, parts: list[memoryview]) -> None:
+        executor = self.executor
+        try:
+            method, args, kwargs, credit, trace = codec.decode(parts)
+        except Exception as exc:
+            executor._reply_error(protocol, msg_id, exc, FAIL)
+            return
+        if trace is not None and executor.tracer is not None:
+            with executor.traced(protocol, msg_id, method, trace):  # the span lasts until the stream ends
+                self._start(protocol, msg_id, method, args, kwargs, credit)
+        else:
+            self._start(protocol, msg_id, method, args, kwargs, credit)
+
+    def _start(
+        self, protocol: FrameProtocol, msg_id: int, method: str, args: Any, kwargs: Any, credit: int
+    ) -> None:
         # the method is called as a CALL's is (that copy stays inline: it is the hot path)
         try:
-            method, args, kwargs, credit = codec.decode(parts)
             if method not in self.executor.methods:
                 raise AttributeError(f"runnable has no runner method {method!r}")
             result = getattr(self.executor.runnable, method)(*args, **kwargs)
@@ -153,6 +212,7 @@ class _Streams:
 
     def _done(self, producer: Producer) -> None:
         self.producers.pop((id(producer.protocol), producer.msg_id), None)
+        self.executor.end_span(producer.protocol, producer.msg_id, None)
 
     def on_lost(self, protocol: FrameProtocol) -> None:
         for (conn, _), producer in list(self.producers.items()):
@@ -160,11 +220,19 @@ class _Streams:
                 producer.cancel()
 
 
-async def _serve(runnable: Runnable, listen: str, ready: IO[str], exit_with_parent: bool) -> None:
+async def _serve(runnable: Runnable, name: str, listen: str, ready: IO[str], exit_with_parent: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
-    executor = _Executor(runnable)
+    tracer = tracing.active()
+    executor = _Executor(runnable, name, tracer)
     server, address = await serve(listen, executor, _Streams(executor))
+    if tracer is not None:  # exit through main()'s flush of the spans still buffered
+
+        def on_sigterm() -> None:
+            if not stop.done():
+                stop.set_result("SIGTERM")
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     if exit_with_parent:
 
         def on_stdin() -> None:
@@ -197,11 +265,17 @@ def main(argv: list[str]) -> int:
             sys.path.insert(0, path)
     try:
         parse_address(args.listen)
+        # the server's service name comes down as OTEL_SERVICE_NAME; this is a worker's own default
+        tracing.start("bentotui-runner", {"bentotui.role": "runner", "bentotui.runner": args.name})
         runnable = WorkerSpec.from_json(args.spec).build()
     except Exception as exc:
         log.error("cannot build the runnable", exc_info=exc)
         ready.write(json.dumps({"error": codec.short_message(exc)}) + "\n")
         ready.close()
+        tracing.shutdown()
         return 1
-    asyncio.run(_serve(runnable, args.listen, ready, args.exit_with_parent))
+    try:
+        asyncio.run(_serve(runnable, args.name, args.listen, ready, args.exit_with_parent))
+    finally:
+        tracing.shutdown()
     return 0

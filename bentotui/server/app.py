@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 from quart import Quart, Response, send_from_directory
 from werkzeug.exceptions import HTTPException
 
+from bentotui import tracing
 from bentotui._compat import timeout_at
 from bentotui.exceptions import BadInput, BentotuiError, PayloadTooLarge, RequestTimeout, ServiceUnavailable
 from bentotui.io.base import HTTPRequest
@@ -453,5 +454,11 @@ def create_app(
         read_timeout=read_timeout,
         max_connections=max_connections,
     )
+    if (tracer := tracing.active()) is not None:  # off: no middleware at all, the request path is untouched
+        from bentotui.server.tracing import TracingMiddleware
+
+        app.asgi_app = TracingMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, tracer, [*service_routes, *_FIXED_ENDPOINTS]
+        )
     install_middlewares(app, service)
     return app

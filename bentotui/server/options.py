@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bentotui.exceptions import InvalidArgument
+from bentotui.tracing import check_endpoint
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT_S = 60.0
@@ -50,6 +51,9 @@ class ServeOptions:
     allowed_hosts: tuple[str, ...] = ()
     #: origins whose web pages may call the server, with CORS headers (``--cors-origin``)
     cors_origins: tuple[str, ...] = ()
+    #: the OTLP/HTTP collector to send traces to (``--otel-endpoint``); None leaves tracing to the
+    #: ``OTEL_*`` environment (off without it)
+    otel_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
@@ -65,6 +69,8 @@ class ServeOptions:
             raise InvalidArgument(f"--python {self.python} is not a file")
         self.allowed_hosts = tuple(dict.fromkeys(_allowed_host(h) for h in self.allowed_hosts))
         self.cors_origins = tuple(dict.fromkeys(_cors_origin(o) for o in self.cors_origins))
+        if self.otel_endpoint is not None:
+            self.otel_endpoint = check_endpoint(self.otel_endpoint)
         if not self.read_timeout > 0:
             raise InvalidArgument(f"--read-timeout must be a positive number of seconds, not {self.read_timeout!r}")
         if self.max_connections is None:

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bentotui import runs
+from bentotui import runs, tracing
 from bentotui.exceptions import BentotuiError, InvalidArgument
 from bentotui.server.options import ServeOptions
 from bentotui.server.stdio import StderrTee, open_streams, setup_logging
@@ -95,14 +95,21 @@ def serve(options: ServeOptions) -> int:
     log_path.touch()
     tee = StderrTee(log_path)
     setup_logging(options.log_format)
+    if options.otel_endpoint is not None:
+        tracing.use_endpoint(options.otel_endpoint)  # in the environment: the workers inherit it
     from bentotui.server.metrics import multiprocess_dir
 
     try:
         with multiprocess_dir():  # before the service (its metrics) is imported and workers start
             target = resolve_target(options)
             sock = bind_socket(options.host, options.port if options.port is not None else target.default_port)
+            if tracing.wanted():  # before the pool and the app, which read tracing.active() once
+                # workers name their spans' service after the server's (OTEL_SERVICE_NAME wins)
+                os.environ.setdefault(tracing.SERVICE_NAME_ENV, target.service.name)
+                tracing.start(target.service.name, {"bentotui.role": "api"})
             return _serve_bound(options, target, sock, run_id, log_path)
     finally:
+        tracing.shutdown()  # after the workers stopped: the last requests' spans are exported
         tee.close()
 
 

@@ -23,7 +23,7 @@ class FakeClient:
     def inflight(self) -> int:
         return sum(not future.done() for *_, future in self.sent)
 
-    def call(self, method, args, kwargs):
+    def call(self, method, args, kwargs, trace=None):
         future = asyncio.get_running_loop().create_future()
         self.sent.append((method, args, kwargs, future))
         return future

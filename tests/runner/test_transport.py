@@ -13,7 +13,7 @@ from bentotui.runner.transport import ERROR, RESULT, Client, parse_address, serv
 
 
 def echo_handler(protocol, msg_id, parts):
-    method, args, kwargs = codec.decode(parts)
+    method, args, kwargs, _trace = codec.decode(parts)
     if method == "fail":
         protocol.send(msg_id, ERROR, codec.encode_error(ValueError("nope")))
     else:
