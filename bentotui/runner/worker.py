@@ -19,7 +19,9 @@ process's span (the runnable's own spans are its children), exported with the se
 and flushed when the worker exits (SIGTERM then stops the event loop instead of killing it).
 
 No orphans: with ``--exit-with-parent`` the worker exits when its stdin (a pipe the parent holds
-and never writes) reaches end of file, i.e. when the parent is gone, however it died.  SIGINT is
+and never writes) reaches end of file, i.e. when the parent is gone, however it died; a method
+still running then gets :data:`ORPHAN_GRACE_S` to return before the process ends anyway (a call
+that never returns would otherwise keep the orphan alive forever).  SIGINT is
 ignored so that Ctrl-C in a terminal lets the server stop its workers in order.
 """
 
@@ -33,6 +35,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any
@@ -61,6 +65,8 @@ if TYPE_CHECKING:
     from bentotui._otel import Tracing
 
 log = logging.getLogger("bentotui.worker")
+#: how long an orphaned worker waits for the calls still running in its threads
+ORPHAN_GRACE_S = 3.0
 
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
@@ -234,17 +240,25 @@ async def _serve(runnable: Runnable, name: str, listen: str, ready: IO[str], exi
 
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     if exit_with_parent:
-
-        def on_stdin() -> None:
-            if not os.read(0, 4096) and not stop.done():
-                stop.set_result("parent gone")
-
-        loop.add_reader(0, on_stdin)
+        threading.Thread(target=_watch_parent, args=(loop, stop), name="bentotui-parent", daemon=True).start()
     ready.write(json.dumps({"address": address, "pid": os.getpid()}) + "\n")
     ready.close()
     async with server:
         reason = await stop
     log.info("exiting: %s", reason)
+
+
+def _watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[str]) -> None:
+    """Block on stdin until the parent is gone, then stop the worker; a thread, because a method
+    runs on the event loop and may hold it for as long as it likes.  A call that does not return
+    within :data:`ORPHAN_GRACE_S` does not keep the orphan alive."""
+    while os.read(0, 4096):
+        pass
+    loop.call_soon_threadsafe(lambda: stop.done() or stop.set_result("parent gone"))
+    time.sleep(ORPHAN_GRACE_S)  # a daemon thread: a clean exit before this does not wait for it
+    log.warning("parent gone and a call still running after %gs: exiting without it", ORPHAN_GRACE_S)
+    logging.shutdown()
+    os._exit(1)
 
 
 def main(argv: list[str]) -> int:
