@@ -41,6 +41,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "web_static_content": ("bentotui.service.legacy", "web_static_content"),
     "load": ("bentotui.service.bundle", "load"),
     "api": ("bentotui.service.decorators", "api"),
+    "task": ("bentotui.service.decorators", "task"),
     "service": ("bentotui.service.classes", "service"),
     "depends": ("bentotui.service.classes", "depends"),
     "Context": ("bentotui.service.context", "Context"),

@@ -14,6 +14,10 @@ BentoML does (a ``tensor`` output is a numpy array).  ``Client.from_url`` is Ben
 A streaming API (``is_stream`` in ``/schema.json``) gives, as in BentoML, an iterator (sync) or an
 async iterator (async: ``async for chunk in client.generate(...)``, no ``await``) of the body's
 chunks as they arrive: text for a string output, bytes for a binary one, else each chunk's JSON.
+A task (``is_task``) is submitted as in BentoML: ``task = client.summarize.submit(text=...)``, then
+``task.get_status()`` (a :class:`ResultStatus`), ``task.get()`` (the result, decoded like a call's;
+a failed task raises its error), ``task.cancel()`` and ``task.retry()`` (a new task); with the
+async client each is awaited.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound
+from bentotui.store.tasks import ResultStatus
 
 if TYPE_CHECKING:
     import httpx
@@ -83,7 +88,7 @@ def read_apis(spec: Mapping[str, Any]) -> list[APIEndpoint]:
     apis: list[APIEndpoint] = []
     for route, ops in (spec.get("paths") or {}).items():
         op = ops.get("post") if isinstance(ops, Mapping) else None
-        if not op:
+        if not op or "x-bentotui-task" in op:  # a task's submit/retry route is not an API of its own
             continue
         content = (op.get("requestBody") or {}).get("content") or {"application/json": {}}
         media_type = next(iter(content))
@@ -506,10 +511,120 @@ class _BentoCalls:
             self._temp = tempfile.TemporaryDirectory(prefix="bentotui-client-")
         return self._temp.name
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> Endpoint:
         if name.startswith("_") or (self._routes is not None and name not in self._routes):
             raise AttributeError(f"{type(self).__name__!r} has no attribute or API {name!r}")
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+        return Endpoint(self, name)
+
+    def call(self, api: str, /, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _submit(self, api: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:  # pragma: no cover
+        """Submit a task (each client defines it, sync or async)."""
+        raise NotImplementedError
+
+    def _task(self, api: str, action: str, task_id: str) -> Any:  # pragma: no cover
+        """One task route for ``task_id`` (each client defines it, sync or async)."""
+        raise NotImplementedError
+
+    def _task_route(self, name: str) -> dict[str, Any]:
+        route = self._route(name)
+        if not route.get("is_task"):
+            raise InvalidArgument(f"API {name!r} is not a task (it is declared with @bentoml.api, not @bentoml.task)")
+        return route
+
+    def _task_answer(self, route: Mapping[str, Any], api: str, action: str, response: httpx.Response) -> Any:
+        """What a task route's answer means: the result (``get``), a status, a new task (``retry``)
+        or nothing (``cancel``); errors raise ClientError."""
+        if action == "get":
+            return decode_output(route, response, self._temp_dir())
+        data = decode_response(response)
+        if action == "status":
+            return ResultStatus(data["status"])
+        if action == "cancel":
+            return None
+        return self._new_task(data["task_id"], api)
+
+    def _new_task(self, task_id: str, api: str) -> Any:  # pragma: no cover
+        """The task object of this client's kind (each client defines it)."""
+        raise NotImplementedError
+
+
+#: a task route's HTTP method (BentoML 1.4's server), by the name of its action
+_TASK_METHODS = {"status": "GET", "get": "GET", "cancel": "PUT", "retry": "POST"}
+
+
+class Endpoint:
+    """``client.<api>``: call it to call the API; a task also has BentoML's ``submit``,
+    ``get_status``, ``get``, ``cancel`` and ``retry`` (the last four take a task id)."""
+
+    def __init__(self, client: _BentoCalls, name: str) -> None:
+        self._client = client
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client.call(self._name, *args, **kwargs)
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client._submit(self._name, args, kwargs)
+
+    def get_status(self, task_id: str) -> Any:
+        return self._client._task(self._name, "status", task_id)
+
+    def get(self, task_id: str) -> Any:
+        return self._client._task(self._name, "get", task_id)
+
+    def cancel(self, task_id: str) -> Any:
+        return self._client._task(self._name, "cancel", task_id)
+
+    def retry(self, task_id: str) -> Any:
+        return self._client._task(self._name, "retry", task_id)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A submitted task (BentoML's ``Task``): ``id``, ``get_status()``, ``get()``, ``cancel()``, ``retry()``."""
+
+    id: str
+    endpoint: str
+    client: SyncHTTPClient = field(repr=False)
+
+    def get_status(self) -> ResultStatus:
+        status: ResultStatus = self.client._task(self.endpoint, "status", self.id)
+        return status
+
+    def get(self) -> Any:
+        return self.client._task(self.endpoint, "get", self.id)
+
+    def cancel(self) -> None:
+        self.client._task(self.endpoint, "cancel", self.id)
+
+    def retry(self) -> Task:
+        task: Task = self.client._task(self.endpoint, "retry", self.id)
+        return task
+
+
+@dataclass(frozen=True)
+class AsyncTask:
+    """A task submitted with the async client (BentoML's ``AsyncTask``): each method is awaited."""
+
+    id: str
+    endpoint: str
+    client: AsyncHTTPClient = field(repr=False)
+
+    async def get_status(self) -> ResultStatus:
+        status: ResultStatus = await self.client._task(self.endpoint, "status", self.id)
+        return status
+
+    async def get(self) -> Any:
+        return await self.client._task(self.endpoint, "get", self.id)
+
+    async def cancel(self) -> None:
+        await self.client._task(self.endpoint, "cancel", self.id)
+
+    async def retry(self) -> AsyncTask:
+        task: AsyncTask = await self.client._task(self.endpoint, "retry", self.id)
+        return task
 
 
 def _auth_headers(token: str | None) -> dict[str, str]:
@@ -529,6 +644,9 @@ class SyncHTTPClient(_BentoCalls, SyncClient):
     Like BentoML's, it waits for ``/readyz`` (``server_ready_timeout``, default ``timeout``; 0
     skips the wait) and reads ``/schema.json`` when made, so a wrong URL fails here.
     """
+
+    def _new_task(self, task_id: str, api: str) -> Task:
+        return Task(task_id, api, self)
 
     def __init__(
         self,
@@ -574,6 +692,19 @@ class SyncHTTPClient(_BentoCalls, SyncClient):
                 yield from decoder.feed(chunk)
             yield from decoder.end()
 
+    def _submit(self, api: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task:
+        route = self._task_route(api)
+        data, ctype = encode_call(route, args, kwargs)
+        response = self.request("POST", route["route"] + "/submit", content=data, headers={"content-type": ctype})
+        return self._new_task(decode_response(response)["task_id"], api)
+
+    def _task(self, api: str, action: str, task_id: str) -> Any:
+        route = self._task_route(api)
+        response = self._http.request(
+            _TASK_METHODS[action], f"{self.url}{route['route']}/{action}", params={"task_id": task_id}
+        )
+        return self._task_answer(route, api, action, response)
+
     def is_ready(self, timeout: float | None = None) -> bool:
         return self.status("/readyz", timeout) == 200
 
@@ -582,6 +713,9 @@ class AsyncHTTPClient(_BentoCalls, AsyncClient):
     """BentoML 1.4's ``bentoml.AsyncHTTPClient``: ``async with AsyncHTTPClient(url) as c:
     await c.predict(input=x)``.  Entering it waits for ``/readyz`` and reads ``/schema.json``; a
     call made without entering does that first."""
+
+    def _new_task(self, task_id: str, api: str) -> AsyncTask:
+        return AsyncTask(task_id, api, self)
 
     def __init__(
         self,
@@ -645,6 +779,21 @@ class AsyncHTTPClient(_BentoCalls, AsyncClient):
                     yield item
             for item in decoder.end():
                 yield item
+
+    async def _submit(self, api: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> AsyncTask:
+        await self._setup()
+        route = self._task_route(api)
+        data, ctype = encode_call(route, args, kwargs)
+        response = await self.request("POST", route["route"] + "/submit", content=data, headers={"content-type": ctype})
+        return self._new_task(decode_response(response)["task_id"], api)
+
+    async def _task(self, api: str, action: str, task_id: str) -> Any:
+        await self._setup()
+        route = self._task_route(api)
+        response = await self._http.request(
+            _TASK_METHODS[action], f"{self.url}{route['route']}/{action}", params={"task_id": task_id}
+        )
+        return self._task_answer(route, api, action, response)
 
     async def is_ready(self, timeout: float | None = None) -> bool:
         return await self.status("/readyz", timeout) == 200

@@ -131,6 +131,9 @@ class ServerCore:
     ) -> None:
         self.inner = inner
         self.apis = {api.route: api for api in service.apis.values()}  # routes are normalized to "/x"
+        from bentotui.server.tasks import server_task_routes  # it builds on this module
+
+        self.task_routes = server_task_routes(service, self)  # /<task>/submit, /status, ...: none without tasks
         self.metrics = metrics
         self.access_log = access_log
         self.guard = guard  # Host and cross-site checks, before any route (mounted apps too) sees a request
@@ -159,6 +162,7 @@ class ServerCore:
             request_id = os.urandom(8).hex()
         path = scope["path"]
         api = self.apis.get(path)
+        task = self.task_routes.get(path) if api is None else None
         refused: RequestRefused | None = None
         try:
             cors = self.guard.check(scope)
@@ -182,11 +186,13 @@ class ServerCore:
             try:
                 if api is not None:
                     status = await self._api(api, scope, receive, send, request_id)
+                elif task is not None:
+                    status = await task(scope, receive, send, request_id)
                 else:
                     status = await self._delegate(scope, receive, send, request_id)
             finally:
                 self.in_progress -= 1
-        endpoint = path if api is not None else mount_prefix(path, self.mounts) or _endpoint_label(path)
+        endpoint = path if api is not None or task is not None else mount_prefix(path, self.mounts) or _endpoint_label(path)
         elapsed = time.perf_counter() - start
         self.metrics.observe_request(endpoint, status, elapsed)
         if self.access_log is not None:

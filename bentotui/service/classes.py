@@ -19,6 +19,9 @@ A method that is a generator or async generator function streams (BentoML's ``is
 runs in the worker like any method, its items reach the HTTP response as they are produced
 (``RunnerMethod.async_stream``), and the response's Content-Type is the ``ContentType`` of its
 return annotation, else BentoML's default for streams, ``text/event-stream``.
+
+A ``@task`` method compiles like an ``@api`` one, marked ``is_task``: the server adds its task
+routes (:mod:`bentotui.server.tasks`); a task cannot stream, as in BentoML.
 """
 
 from __future__ import annotations
@@ -316,6 +319,8 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
     descriptor = input_descriptor(f"{cls.__name__}_{attr}_input", params, hints)
     files = descriptor.files if isinstance(descriptor, FormParams) else {}
     if is_stream_function(fn):
+        if config.task:
+            raise BuildError(f"{cls.__name__}.{attr}: a task cannot return a stream (as in BentoML)")
         if config.batchable or ctx_name is not None:
             raise BuildError(
                 f"{cls.__name__}.{attr}: a streaming API (a generator) cannot be batchable "
@@ -370,6 +375,7 @@ def _add_api(svc: Service, cls: type, api_name: str, attr: str, config: APIConfi
         route=config.route,
         name=api_name,
         doc=config.doc,
+        is_task=config.task,
     )
     spec.batchable = config.batchable
 

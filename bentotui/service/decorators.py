@@ -4,6 +4,8 @@ BentoML spelled both front-ends ``@bentoml.api``, so porting code must keep that
 styles are told apart by their arguments: ``input=``/``output=``/``batch=`` are 0.x (adapters),
 ``batchable=``/``batch_dim=``/``max_batch_size=``/``max_latency_ms=`` are 1.2 (typed parameters);
 mixing them is an error.  A bare ``@bentotui.api`` or one with only ``route``/``name`` is 1.2 style.
+``@bentotui.task`` (BentoML 1.2's ``@bentoml.task``) is the 1.2 style of ``@api`` with ``task`` set:
+the method is served as an API and also as a background task (``/<route>/submit`` and friends).
 
 The decorator only records an :class:`APIConfig` on the function and returns the function itself,
 so the method stays an ordinary method: callable in tests, from ``depends`` handles, and by the
@@ -45,6 +47,8 @@ class APIConfig:
     batch_dim: int = 0
     max_batch_size: int | None = None
     max_latency_ms: int | None = None
+    #: ``@task``: the server also runs it in the background (:mod:`bentotui.server.tasks`)
+    task: bool = False
 
 
 def _check_method(fn: Any) -> None:
@@ -85,6 +89,21 @@ def _config(kwargs: dict[str, Any]) -> APIConfig:
 
 def api(fn: Any = None, /, **kwargs: Any) -> Any:
     """Mark a method as an HTTP API (``@api``, ``@api(...)``); see the module docstring."""
+    return _mark(fn, kwargs, task=False)
+
+
+def task(fn: Any = None, /, **kwargs: Any) -> Any:
+    """Mark a method of a 1.2 ``@service`` class as a task (``@task``, ``@task(route=...,
+    batchable=...)``): BentoML's async task queue, submitted now and fetched later."""
+    legacy = _LEGACY_KEYS & kwargs.keys()
+    if legacy:
+        raise BuildError(
+            f"@bentotui.task takes 1.2 arguments (route, name, batchable, ...), not {', '.join(sorted(legacy))}"
+        )
+    return _mark(fn, kwargs, task=True)
+
+
+def _mark(fn: Any, kwargs: dict[str, Any], *, task: bool) -> Any:
     allowed = _LEGACY_KEYS | _CLASS_KEYS | {"route", "name"}
     unknown = kwargs.keys() - allowed
     if unknown:
@@ -93,7 +112,8 @@ def api(fn: Any = None, /, **kwargs: Any) -> Any:
             f"allowed: {', '.join(sorted(allowed))}"
         )
 
-    config = _config(kwargs)  # argument mistakes surface at the decorator line, before any method exists
+    # argument mistakes surface at the decorator line, before any method exists
+    config = replace(_config(kwargs), task=task)
 
     def decorate(func: Any) -> Any:
         _check_method(func)

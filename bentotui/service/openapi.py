@@ -7,6 +7,7 @@ same reader, pre-fills its request panel from the first media type of each ``req
 what that client looks for: the ``Service APIs`` tag, ``x-bentoml-name``, a ``description`` and
 the ``x-bentoml-io-descriptor`` of its request body and 200 response.  An API whose schema cannot
 be built is documented as taking any body (``schema.described``), never a 500 for the document.
+A task (``@bentoml.task``) also has its five task routes, as BentoML 1.4 lists them.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 
 import bentotui
 from bentotui.service.schema import described, io_descriptor_spec, stream_media_type, stream_schema
-from bentotui.service.service import APISpec, Service
+from bentotui.service.service import TASK_ACTIONS, APISpec, Service, task_routes
 
 # BentoML 1.x's tag name: its client takes only the operations tagged so for APIs
 API_TAG = "Service APIs"
 INFRA_TAG = "infrastructure"
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_TASK_STATUS_REF = {"$ref": "#/components/schemas/TaskStatus"}
 _ERROR_SCHEMA = {
     "type": "object",
     "properties": {
@@ -38,6 +40,30 @@ _API_ERRORS = {
     "500": "The API function failed (traceback in the server log)",
     "503": "Overloaded, or a runner has no live worker",
     "504": "Took longer than the server's --timeout",
+}
+_TASK_STATUS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "task_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["pending", "in_progress", "completed", "failed", "canceled"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "executed_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+    "required": ["task_id", "status", "created_at", "executed_at"],
+}
+_TASK_ID_PARAM = {"name": "task_id", "in": "query", "required": True, "schema": {"type": "string", "title": "Task ID"}}
+# per task route: summary, BentoML's x-bentoml-name suffix
+_TASK_OPERATIONS = {
+    "submit": ("Submit a task of {}", "submit"),
+    "status": ("Status of a task of {}", "status"),
+    "get": ("Result of a task of {}: the response its API would have given", "result"),
+    "cancel": ("Cancel an in-progress task of {}", "cancel"),
+    "retry": ("Run a finished task of {} again, as a new task", "retry"),
+}
+_TASK_ERRORS = {
+    "400": "No task_id, or the task has not completed (get, retry), or is not in progress (cancel)",
+    "404": "No task with that id",
+    "503": "The task queue is full (submit, retry)",
 }
 _INFRA_ROUTES = {
     "/healthz": ("Health check: 200 while the process serves", "text/plain"),
@@ -56,6 +82,9 @@ def openapi_spec(service: Service) -> dict[str, Any]:
         operation, schemas = described(service, api, partial(_documented, api), fallback)
         paths[api.route] = {"post": operation}
         components.update(schemas)
+        if api.is_task:
+            paths.update(_task_paths(api, operation))
+            components["TaskStatus"] = _TASK_STATUS_SCHEMA
     for route, (summary, media_type) in _INFRA_ROUTES.items():
         paths[route] = {"get": _infra_operation(route, summary, media_type)}
     return {
@@ -117,6 +146,35 @@ def _operation(
         "responses": responses,
     }
     return operation
+
+
+def _task_paths(api: APISpec, operation: dict[str, Any]) -> dict[str, Any]:
+    """The five task routes of ``api``, as BentoML 1.4 documents them (``_bentoml_sdk/service/openapi.py``):
+    submit takes the API's body, the others a ``task_id`` query parameter; ``get`` answers the
+    API's response, the others the task's status.  The operation ids (``classify.submit``) are not
+    identifiers, so they cannot clash with an API's name; ``x-bentotui-task`` marks them."""
+    status = {"description": "The task's status", "content": {"application/json": {"schema": _TASK_STATUS_REF}}}
+    errors = {
+        code: {"description": text, "content": {"application/json": {"schema": _ERROR_REF}}}
+        for code, text in _TASK_ERRORS.items()
+    }
+    paths: dict[str, Any] = {}
+    for path, action in task_routes(api.route).items():
+        summary, bentoml_name = _TASK_OPERATIONS[action]
+        ok = operation["responses"]["200"] if action == "get" else status
+        extra = {"requestBody": operation["requestBody"]} if action == "submit" else {"parameters": [_TASK_ID_PARAM]}
+        paths[path] = {
+            TASK_ACTIONS[action].lower(): {
+                "operationId": f"{api.name}.{action}",
+                "x-bentoml-name": f"{api.name}_{bentoml_name}",
+                "x-bentotui-task": action,
+                "tags": [API_TAG],
+                "summary": summary.format(api.name),
+                "responses": {"200": ok, **errors},
+                **extra,
+            }
+        }
+    return paths
 
 
 def _stream_content(api: APISpec) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def service_schema(service: Service) -> dict[str, Any]:
 def route_schema(api: APISpec) -> dict[str, Any]:
     """One API's route entry: ``name``, ``route``, ``batchable``, ``input``, ``output``, ``is_task``.
 
+    ``is_task`` is True for a 1.2 ``@task`` method: BentoML's clients then give it ``.submit()``.
     ``batchable`` is True for a 1.2 ``@api(batchable=True)`` method, whose body is a batch; a 1.x or
     0.x API takes one request (its runner batches across requests, which a client need not know).
     A streaming API's output is the schema of one item plus ``is_stream: true`` and its
@@ -91,7 +92,7 @@ def route_schema(api: APISpec) -> dict[str, Any]:
         "batchable": api.batchable,
         "input": input_schema,
         "output": stream_schema(api) if api.stream_type is not None else value_schema(api.output),
-        "is_task": False,
+        "is_task": api.is_task,
     }
     if api.doc:
         route["description"] = api.doc
@@ -126,7 +127,7 @@ def _permissive_route(api: APISpec) -> dict[str, Any]:
     output = {"is_stream": True, "media_type": stream_media_type(api)} if api.stream_type else {}
     return {
         "name": api.name, "route": api.route, "batchable": api.batchable, "input": input_schema, "output": output,
-        "is_task": False,
+        "is_task": api.is_task,
     }
 
 

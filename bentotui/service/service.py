@@ -39,6 +39,13 @@ RESERVED_ROUTES = INFRA_ROUTES
 # The server serves Swagger UI's files under this prefix.
 STATIC_PREFIX = "/static"
 _ROUTE = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+#: what a task's routes end in, with their HTTP methods, as BentoML 1.4's server routes them
+TASK_ACTIONS = {"submit": "POST", "status": "GET", "get": "GET", "cancel": "PUT", "retry": "POST"}
+
+
+def task_routes(route: str) -> dict[str, str]:
+    """The routes of the task at ``route``: ``{"/<route>/submit": "submit", ...}``."""
+    return {f"{route}/{action}": action for action in TASK_ACTIONS}
 
 
 @dataclass
@@ -64,6 +71,9 @@ class APISpec:
     #: the Content-Type of a streaming API's response, whose body is its items as they come
     #: (:mod:`bentotui.server.streaming`); None for an API that answers one body
     stream_type: str | None = None
+    #: a 1.2 ``@task`` method: besides ``POST <route>``, the server answers its task routes
+    #: (:func:`task_routes`) and runs submitted calls in the background
+    is_task: bool = False
 
     async def call(self, value: Any) -> Any:
         """Run the API function on a decoded input; sync functions go to a thread so the event
@@ -149,8 +159,10 @@ class Service:
         route: str | None = None,
         name: str | None = None,
         doc: str | None = None,
+        is_task: bool = False,
     ) -> APISpec:
-        """Register an API; every mistake is a ``BuildError`` raised at import, not at request time."""
+        """Register an API (``is_task``: also a task); every mistake is a ``BuildError`` raised at
+        import, not at request time."""
         func_name: str = getattr(func, "__name__", "")
         name = name or func_name
         if not name.isidentifier():
@@ -169,6 +181,13 @@ class Service:
         taken = next((api.name for api in self.apis.values() if api.route == route), None)
         if taken is not None:
             raise BuildError(f"API {name!r}: route {route} is already used by API {taken!r}")
+        own = task_routes(route) if is_task else {}
+        clash = next(
+            (api for api in self.apis.values() if api.route in own or (api.is_task and route in task_routes(api.route))),
+            None,
+        )
+        if clash is not None:
+            raise BuildError(f"API {name!r}: route {route} clashes with the task routes of API {clash.name!r}")
         mount = next((path for _, path, _ in self.mount_apps if _covers(path, route)), None)
         if mount is not None:
             raise BuildError(f"API {name!r}: route {route} is inside the app mounted at {mount}")
@@ -178,6 +197,8 @@ class Service:
         stream_type = text_media_type(output.media_type) if _streams(func) else None
         if stream_type is not None and wants_context:
             raise BuildError(f"API {name!r}: a streaming API cannot take a bentoml.Context in bentotui")
+        if stream_type is not None and is_task:
+            raise BuildError(f"API {name!r}: a task cannot return a stream (as in BentoML)")
         spec = APISpec(
             name=name,
             route=route,
@@ -190,6 +211,7 @@ class Service:
             multi_input=multi,
             context_param=context_param,
             stream_type=stream_type,
+            is_task=is_task,
         )
         self.apis[name] = spec
         return spec

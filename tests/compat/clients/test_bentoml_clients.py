@@ -3,8 +3,9 @@
 BentoML 1.4 (``bentoml.SyncHTTPClient``, ``AsyncHTTPClient``, 1.x ``bentoml.client.Client``) runs
 in a virtual environment of its own: ``$BENTOML_VENV`` when set (one with bentoml 1.4 installed),
 else one built here from PyPI (bounded by ``BUILD_TIMEOUT_S``).  ``bentoml_driver.py`` runs in it
-and asserts every answer; this test starts the servers (a 1.2 ``@service`` class and a 1.x
-``Service``, both serving an iris model trained in the test) and hands it their URLs.
+and asserts every answer; this test starts the servers (a 1.2 ``@service`` class, with a
+``@bentoml.task`` and a streaming method besides, and a 1.x ``Service``, both serving an iris
+model trained in the test) and hands it their URLs.
 ``scripts/check_bentoml_clients.sh`` runs just this file.
 """
 

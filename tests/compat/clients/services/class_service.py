@@ -1,6 +1,9 @@
-"""A BentoML 1.2 ``@service`` class: an iris model from the store, an array and a typed pydantic parameter."""
+"""A BentoML 1.2 ``@service`` class: an iris model from the store, an array and a typed pydantic
+parameter, a task and a streaming method."""
 
 from __future__ import annotations
+
+from collections.abc import Generator
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -33,3 +36,13 @@ class IrisClassifier:
     @bentoml.api
     def greet(self, name: str) -> str:
         return f"hello {name}"
+
+    @bentoml.task
+    def count_words(self, text: str) -> dict:
+        """A background task (BentoML's ``client.count_words.submit(...)``)."""
+        return {"words": len(text.split())}
+
+    @bentoml.api
+    def spell(self, word: str) -> Generator[str, None, None]:
+        """A streaming method: one letter per item."""
+        yield from word
