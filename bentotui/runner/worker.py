@@ -254,7 +254,12 @@ def _watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[str]) ->
     within :data:`ORPHAN_GRACE_S` does not keep the orphan alive."""
     while os.read(0, 4096):
         pass
-    loop.call_soon_threadsafe(lambda: stop.done() or stop.set_result("parent gone"))
+
+    def parent_gone() -> None:
+        if not stop.done():
+            stop.set_result("parent gone")
+
+    loop.call_soon_threadsafe(parent_gone)
     time.sleep(ORPHAN_GRACE_S)  # a daemon thread: a clean exit before this does not wait for it
     log.warning("parent gone and a call still running after %gs: exiting without it", ORPHAN_GRACE_S)
     logging.shutdown()
