@@ -45,6 +45,11 @@ def serve_cmd(
     ),
     working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
     runner_workers: int = typer.Option(None, "--runner-workers", min=1, help="Worker processes per runner."),
+    gpus: float = typer.Option(
+        0, "--gpus", min=0, metavar="N",
+        help="GPUs for each runner whose model supports them (torch, transformers) and that asks for none: "
+        "N over its workers, each worker its own CUDA_VISIBLE_DEVICES, from this process's GPUs.",
+    ),
     timeout: float = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", min=0.001, help="Per-request limit in seconds (504 past it)."),
     max_concurrency: int = typer.Option(None, "--max-concurrency", min=1, help="API requests in flight before 503."),
     max_body: int = typer.Option(DEFAULT_MAX_BODY, "--max-body", min=1, help="Largest request body in bytes (413)."),
@@ -67,7 +72,7 @@ def serve_cmd(
     """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
     options = ServeOptions(
         target=target, model=model, host=host, port=port, working_dir=working_dir or Path.cwd(),
-        runner_workers=runner_workers, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
+        runner_workers=runner_workers, gpus=gpus, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
         read_timeout=read_timeout, max_connections=max_connections, log_format=log_format, run_id=run_id, python=str(python) if python else None,
         allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins), otel_endpoint=otel_endpoint,
     )

@@ -106,7 +106,8 @@ def get_runnable(model: Model) -> type[Runnable]:
     model.require_trust(FILE)
     return _common.build_runnable(
         model, class_name="PytorchRunnable", load=_load_on_worker_device, method_impl=_method,
-        multi_threading=True, attributes={"device_id": property(lambda self: str(_device_of(self.model)))},
+        multi_threading=True, resources=("cpu", "nvidia.com/gpu"),
+        attributes={"device_id": property(lambda self: str(_device_of(self.model)))},
     )
 
 

@@ -53,6 +53,7 @@ from typing import Any, Literal
 import bentotui
 from bentotui import _process, tracing
 from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
+from bentotui.runner import gpus as gpu_placement
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.runner import Runner
@@ -115,6 +116,10 @@ class _RunnerGroup:
         self.runner = runner
         self.spec_json = WorkerSpec.for_runner(runner).to_json()
         self.workers = [_Worker(i) for i in range(workers)]
+        #: each worker's CUDA_VISIBLE_DEVICES (None: inherited), the same across its restarts
+        self.gpus = gpu_placement.assign(
+            gpu_request(runner, pool.gpus), workers, gpu_placement.visible_gpus(), runner.name
+        )
         self.dispatchers = {
             name: Dispatcher(
                 runner=runner.name,
@@ -161,6 +166,9 @@ class _RunnerGroup:
             threads = str(max(1, (os.cpu_count() or 1) // len(self.workers)))
             for var in THREAD_VARS:
                 env.setdefault(var, threads)
+        devices = self.gpus[worker.index]
+        if devices is not None:
+            env[gpu_placement.CUDA_ENV] = env[gpu_placement.ASSIGNED_ENV] = devices
         if importlib.util.find_spec("torch") is None:
             env[TORCH_RESULTS_AS_NUMPY_ENV] = "1"  # this process could not unpickle a tensor
         if python and not _process.is_frozen():  # an outside interpreter finds this bentotui's source
@@ -364,6 +372,14 @@ async def _terminate(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
+def gpu_request(runner: Runner, default: float) -> float:
+    """The GPUs ``runner`` asks for: its own ``resources["gpu"]``, else ``default`` when its
+    runnable supports ``nvidia.com/gpu`` (``serve --gpus``), else none."""
+    if "gpu" in runner.resources:
+        return gpu_placement.check_request(runner.resources["gpu"], f"runner {runner.name!r} resources")
+    return default if gpu_placement.NVIDIA_GPU in runner.runnable_class.SUPPORTED_RESOURCES else 0.0
+
+
 class RunnerPool:
     """Worker processes for a set of runners; see the module docstring."""
 
@@ -378,6 +394,7 @@ class RunnerPool:
         python: str | None = None,
         transport: Literal["unix", "tcp"] = "unix",
         on_worker_exit: Callable[[int], None] | None = None,
+        gpus: float = 0,
     ) -> None:
         if workers is not None and workers < 1:
             raise InvalidArgument(f"--runner-workers must be >= 1, got {workers}")
@@ -390,6 +407,8 @@ class RunnerPool:
         self.python = python
         self.transport = transport
         self.on_worker_exit = on_worker_exit
+        #: GPUs for each runner that supports them and asks for none itself (``serve --gpus``)
+        self.gpus = gpu_placement.check_request(gpus, "--gpus")
         self.stopping = False
         self.socket_dir = ""
         self.loop: asyncio.AbstractEventLoop | None = None  # set by start()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bentotui.exceptions import InvalidArgument
+from bentotui.runner.gpus import check_request as check_gpu_request
 from bentotui.tracing import check_endpoint
 
 DEFAULT_HOST = "127.0.0.1"
@@ -39,6 +40,8 @@ class ServeOptions:
     port: int | None = None
     working_dir: Path = field(default_factory=Path.cwd)
     runner_workers: int | None = None
+    #: GPUs for each runner that supports them and asks for none (``--gpus``; bentotui.runner.gpus)
+    gpus: float = 0
     timeout: float = DEFAULT_TIMEOUT_S
     max_concurrency: int | None = None
     max_body: int = DEFAULT_MAX_BODY
@@ -69,6 +72,7 @@ class ServeOptions:
             raise InvalidArgument(f"--python {self.python} is not a file")
         self.allowed_hosts = tuple(dict.fromkeys(_allowed_host(h) for h in self.allowed_hosts))
         self.cors_origins = tuple(dict.fromkeys(_cors_origin(o) for o in self.cors_origins))
+        self.gpus = check_gpu_request(self.gpus, "--gpus")
         if self.otel_endpoint is not None:
             self.otel_endpoint = check_endpoint(self.otel_endpoint)
         if not self.read_timeout > 0:

@@ -162,7 +162,7 @@ def _make_pool(target: ServeTarget, options: ServeOptions, metrics: ServerMetric
     return RunnerPool(
         runners, workers=options.runner_workers, working_dir=str(target.working_dir),
         sys_path=[str(target.working_dir)], observer=metrics, python=options.python,
-        on_worker_exit=metrics.worker_exited,
+        on_worker_exit=metrics.worker_exited, gpus=options.gpus,
     )
 
 

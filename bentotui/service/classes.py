@@ -254,6 +254,7 @@ def _declared_models(cls: type) -> list[Any]:
 
 def to_service(obj: Any) -> Service:
     """Compile a ``@service`` class into a :class:`~bentotui.service.Service` (the loader calls this)."""
+    from bentotui.runner.gpus import check_request as check_gpu_request
     from bentotui.runner.runner import Runner
     from bentotui.runner.spec import WorkerSpec
     from bentotui.service.service import Service
@@ -285,6 +286,8 @@ def to_service(obj: Any) -> Service:
             worker_spec=WorkerSpec("factory", "bentotui.service.classes:build_runnable", {"class_ref": class_ref}),
             method_configs=method_configs or None,
         )
+        if "gpu" in config.resources:  # each worker gets its share (bentotui.runner.gpus)
+            runner.resources["gpu"] = check_gpu_request(config.resources["gpu"], f"@service {config.name!r} resources")
         svc = Service(name=config.name, runners=[runner])
         for api_name, (attr, api_config) in apis.items():
             _add_api(svc, obj, api_name, attr, api_config, getattr(runner, attr))

@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from bentotui.exceptions import InvalidArgument
-from bentotui.runner import gpus
+from bentotui.runner import Runnable, Runner, gpus
+from bentotui.runner.pool import RunnerPool
 
 
 def test_the_servers_own_cuda_visible_devices_is_what_it_hands_out(tmp_path):
@@ -72,3 +73,71 @@ def test_a_model_goes_to_cuda_only_in_a_worker_given_gpus(monkeypatch):
     assert gpus.torch_device() == "cuda"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert gpus.torch_device() == "cpu"  # given GPUs torch cannot see (a CPU build): the CPU
+
+
+class _GpuModel(Runnable):
+    SUPPORTED_RESOURCES = ("nvidia.com/gpu", "cpu")
+
+    @Runnable.method
+    def predict(self, x):
+        return x
+
+
+class _CpuModel(Runnable):
+    @Runnable.method
+    def predict(self, x):
+        return x
+
+
+def _worker_envs(pool: RunnerPool) -> list[list[tuple[str | None, str | None]]]:
+    """Per runner, each worker's (CUDA_VISIBLE_DEVICES, BENTOTUI_GPUS) as the pool would start it."""
+    return [
+        [
+            (env.get(gpus.CUDA_ENV), env.get(gpus.ASSIGNED_ENV))
+            for env in (group._command(worker)[1] for worker in group.workers)
+        ]
+        for group in pool._groups
+    ]
+
+
+def test_the_pool_starts_each_worker_with_its_own_gpus(monkeypatch):
+    monkeypatch.setenv(gpus.CUDA_ENV, "4,5")
+    own = Runner(_CpuModel, name="own")
+    own.resources["gpu"] = 1  # a 1.2 @service's resources={"gpu": 1}
+    pool = RunnerPool([Runner(_GpuModel, name="gpu"), Runner(_CpuModel, name="cpu"), own], workers=2, gpus=2)
+    assert _worker_envs(pool) == [
+        [("4", "4"), ("5", "5")],  # --gpus 2 over two workers: one each, from the server's own GPUs
+        [("4,5", None), ("4,5", None)],  # a CPU-only runnable: its environment left as it was
+        [("4", "4"), ("4", "4")],  # its own request wins over --gpus
+    ]
+    assert _worker_envs(RunnerPool([Runner(_GpuModel, name="g")], workers=1)) == [[("4,5", None)]]  # nothing asked
+
+
+def test_a_service_class_passes_its_gpu_resources_to_its_runner():
+    from bentotui.service.classes import service, to_service
+    from bentotui.service.decorators import api
+
+    @service(name="llm", workers=2, resources={"gpu": 2, "memory": "8Gi"})
+    class LLM:
+        @api
+        def generate(self, prompt: str) -> str:
+            return prompt
+
+    (runner,) = to_service(LLM).runners
+    assert runner.resources == {"gpu": 2.0}
+
+    @service(name="bad", resources={"gpu": 1.5})
+    class Bad:
+        @api
+        def generate(self, prompt: str) -> str:
+            return prompt
+
+    with pytest.raises(InvalidArgument, match="fraction of a GPU"):
+        to_service(Bad)
+
+
+def test_serve_refuses_a_bad_gpus_option():
+    from bentotui.server.options import ServeOptions
+
+    with pytest.raises(InvalidArgument, match="--gpus"):
+        ServeOptions(gpus=-1)
