@@ -1,7 +1,8 @@
 """IO descriptors: how an API turns an HTTP request into a Python value and back.
 
 ``bentotui.io.Text()``, ``JSON()``, ``NumpyNdarray()``, ``PandasDataFrame()``, ``PandasSeries()``, ``File()``,
-``Image()`` and ``Multipart(**fields)`` mirror ``bentoml.io``, each with ``from_sample(sample)``
+``Image()`` and ``Multipart(**fields)`` mirror ``bentoml.io`` (so does ``SSE``, an event a streaming
+API yields), each with ``from_sample(sample)``
 where BentoML has it.  Importing this package is cheap: numpy, pandas, Pillow and
 pydantic are imported by the descriptors that need them, when they need them.
 """
@@ -15,6 +16,7 @@ from bentotui.io.jsonbody import JSON
 from bentotui.io.multipart import Multipart
 from bentotui.io.ndarray import NumpyNdarray
 from bentotui.io.series import PandasSeries
+from bentotui.io.sse import SSE
 from bentotui.io.text import Text
 
 __all__ = [
@@ -29,5 +31,6 @@ __all__ = [
     "NumpyNdarray",
     "PandasDataFrame",
     "PandasSeries",
+    "SSE",
     "Text",
 ]
