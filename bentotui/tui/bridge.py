@@ -9,15 +9,17 @@ talked to through :class:`bentotui.client.AsyncClient`, lent the app's one conne
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bentotui._process import self_command
 from bentotui.client import AsyncClient
 from bentotui.exceptions import BentotuiError, InvalidArgument
-from bentotui.tui.request_view import ApiInfo, HistoryEntry, apis_from_openapi, response_view
+from bentotui.tui.request_view import ApiInfo, HistoryEntry, StreamProgress, apis_from_openapi, response_view
 from bentotui.tui.server_view import MODEL_PREFIX
 from bentotui.tui.stats import Scrape, parse_metrics
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
@@ -170,3 +172,55 @@ async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: st
         response.content,
     )
     return HistoryEntry(url, api, content_type, body, view)
+
+
+async def send_stream(
+    http: httpx.AsyncClient,
+    progress: StreamProgress,
+    pending: Callable[[], object],
+    clock: Callable[[], float] = time.perf_counter,
+) -> HistoryEntry:
+    """Send a request to a streaming API and feed ``progress`` each chunk as it arrives, calling
+    ``pending`` when the screen has something new to show.
+
+    An error answer (before the first item, so the server sends a whole JSON body) is an ordinary
+    entry.  A transport failure mid-stream keeps what came and records the error.  Cancelling the
+    caller (the stop key, or a new send) closes the response, and with it the connection, which
+    is how the server learns to stop its generator; ``progress`` then says "stopped".  No read
+    timeout applies once the answer started: a stream lasts as long as it is read.
+    """
+    import httpx
+
+    client = AsyncClient(progress.url, http_client=http)
+    api = progress.api
+    try:
+        async with http.stream(
+            api.method.upper(),
+            client.url + api.route,
+            content=progress.body.encode("utf-8"),
+            headers={"content-type": progress.content_type},
+            timeout=httpx.Timeout(http.timeout.connect, read=None),
+        ) as response:
+            if not response.is_success:
+                await response.aread()
+                progress.finish(clock())
+                view = response_view(
+                    response.status_code,
+                    response.reason_phrase,
+                    clock() - progress.started,
+                    list(response.headers.items()),
+                    response.content,
+                )
+                return HistoryEntry(progress.url, api, progress.content_type, progress.body, view)
+            progress.open(response.status_code, response.reason_phrase, list(response.headers.items()))
+            pending()
+            async for chunk in response.aiter_bytes():
+                if progress.feed(chunk, clock()):
+                    pending()
+        progress.finish(clock())
+    except asyncio.CancelledError:
+        progress.finish(clock(), stopped=True)
+        raise
+    except httpx.HTTPError as exc:
+        progress.finish(clock(), error=f"{type(exc).__name__}: {exc}")
+    return progress.entry()

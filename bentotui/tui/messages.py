@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.message import Message
 
-from bentotui.tui.request_view import ApiInfo, HistoryEntry
+from bentotui.tui.request_view import ApiInfo, HistoryEntry, StreamProgress
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow
 
@@ -94,9 +94,22 @@ class HistoryLoaded(Message):
 
 @dataclass
 class ResponseReceived(Message):
-    """A test request came back (or failed to)."""
+    """A test request came back (or failed to); for a streaming API, once its stream ended, with
+    the :class:`StreamProgress` that showed it live."""
 
     entry: HistoryEntry
+    stream: StreamProgress | None = None
+
+
+@dataclass
+class StreamPending(Message):
+    """A stream has new text (or just opened): the screen takes all of it from its
+    :class:`StreamProgress`, so only one of these needs to be queued."""
+
+    stream: StreamProgress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StreamPending) and message.stream is self.stream
 
 
 @dataclass

@@ -55,6 +55,18 @@ async def show_requests(pilot) -> None:
     await pilot.pause()
 
 
+async def show_stream(pilot) -> None:
+    """Requests on a streaming API after its stream finished (the entry a stream's end records)."""
+    await settle(pilot)
+    await pilot.press("3")
+    screen = pilot.app.screen
+    screen.url = data.URL
+    screen.post_message(ApisLoaded(data.URL, [data.STREAM_API, *data.APIS]))
+    await pilot.pause()
+    screen.post_message(ResponseReceived(data.stream_entry()))
+    await pilot.pause()
+
+
 async def show_log(pilot, folder: Path) -> None:
     """The log view over ``data.LOG_LINES``, written to ``folder/run-a.log``."""
     log = folder / "run-a.log"

@@ -15,7 +15,7 @@ from bentotui.runs import RunInfo
 from bentotui.store.bentos import Bento, BentoInfo
 from bentotui.store.models import Model, ModelInfo
 from bentotui.store.tags import Tag
-from bentotui.tui.request_view import ApiInfo, HistoryEntry, response_view
+from bentotui.tui.request_view import ApiInfo, HistoryEntry, ResponseView, StreamStats, response_view
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
 
@@ -115,7 +115,9 @@ def store_rows() -> list[StoreRow]:
         "size_bytes": 9_120,
     }
     tag = Tag(manifest["name"], manifest["version"])
-    bento = Bento(tag, Path("/store/bentos", tag.name, tag.version), BentoInfo.from_manifest(manifest, "snapshot"))
+    bento = Bento(
+        tag, Path("/store/bentos", tag.name, tag.version), BentoInfo.from_manifest(manifest, "snapshot")
+    )
     return rows + [bento_row(bento)]
 
 
@@ -189,6 +191,26 @@ def history() -> list[HistoryEntry]:
         HistoryEntry(URL, API, "application/json", "{not json", bad),
         HistoryEntry(URL, API, "application/json", API.example, ok),
     ]
+
+
+STREAM_API = ApiInfo(
+    "generate", "/generate", "post", "application/json", '{\n  "prompt": "Once upon a time"\n}', stream=True
+)
+STREAM_TOKENS = [
+    "Once", " upon", " a", " time", ",", " a", " model", " was", " served", " by", " bentotui", ".",
+    " It", " answered", " one", " token", " at", " a", " time", ",", " and", " the", " panel",
+    " showed", " each", " as", " it", " came", ".",
+]  # fmt: skip
+
+
+def stream_entry() -> HistoryEntry:
+    """A finished text stream: 29 chunks, the first after 84.2 ms, the last at 1,204.2 ms (so
+    28 chunks in 1.12 s after the first: 25.0 chunks/s)."""
+    text = "".join(STREAM_TOKENS)
+    stats = StreamStats(84.2, 1204.2, len(STREAM_TOKENS), None, len(text.encode()))
+    headers = (("content-type", "text/plain; charset=utf-8"), ("x-request-id", "4be1c2d07a9f3e55"))
+    response = ResponseView(200, "OK", 1206.9, headers, text, stats)
+    return HistoryEntry(URL, STREAM_API, "application/json", STREAM_API.example, response)
 
 
 LOG_LINES = [  # the formats a real server writes: log records, access lines, a traceback

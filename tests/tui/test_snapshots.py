@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.scenes import make_app, show_log, show_requests, show_servers, show_store
+from tests.tui.scenes import make_app, show_log, show_requests, show_servers, show_store, show_stream
 
 SIZE = (130, 36)
 
@@ -44,6 +44,17 @@ def test_requests_screen(snap_compare):
     entries, the latest response (400 with its JSON error) shown in red; footer '^s Send'."""
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_requests)
+
+
+def test_requests_finished_stream(snap_compare):
+    """Requests area after a streaming API's stream ended: APIs /generate (picked), /predict and
+    /predict_proba; the status line (green) reads '200 OK · stream done · TTFT 84.2ms · 29 chunks ·
+    25.0 chunks/s · 120 B · 1.21s'; below it a bordered view titled 'stream · text/plain' holds the
+    whole story, soft-wrapped ('Once upon a time, … showed each as it came.'); one history entry
+    'POST /generate  200 TTFT 84.2ms / 1.21s'; the footer shows '^t Stop' dimmed next to '^s Send'
+    (nothing is streaming)."""
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_stream)
 
 
 def test_logs_screen(snap_compare, tmp_path: Path):

@@ -1,5 +1,11 @@
 """Requests: pick a server and an API, edit the example body, send, read the response, history.
 
+A streaming API's answer is shown as it arrives: the sending worker feeds a
+:class:`~bentotui.tui.request_view.StreamProgress` and posts :class:`StreamPending` when it has
+new text; the screen appends that text to a read-only TextArea at most :data:`FLUSH_HZ` times a
+second (an append, not a re-render of the whole text) and redraws the TTFT and rate line, also
+between chunks so a stall shows.  The stop key cancels the worker, which closes the HTTP stream.
+
 History is kept per service (the service name a server registered, so it survives restarts and
 new ports) in ``$BENTOTUI_HOME/tui/history/<service>.jsonl`` and reloaded when a server of that
 service is picked; the last "copy as curl" is also written to ``$BENTOTUI_HOME/tui/last-curl.sh``,
@@ -12,6 +18,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,19 +27,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from bentotui import paths
 from bentotui.exceptions import BentotuiError
 from bentotui.tui import bridge, fmt
-from bentotui.tui.messages import ApisLoaded, HistoryLoaded, ResponseReceived
+from bentotui.tui.messages import ApisLoaded, HistoryLoaded, ResponseReceived, StreamPending
 from bentotui.tui.request_view import (
     HISTORY,
     ApiInfo,
     HistoryEntry,
+    StreamProgress,
     curl_command,
     history_lines,
+    media_type,
     parse_history,
 )
 from bentotui.tui.screens.servers import ServersScreen
@@ -43,6 +54,10 @@ if TYPE_CHECKING:
 
 #: a server's label in the picker, cut so one server is one line of the 36-column side bar
 _LABEL_WIDTH = 22
+#: most appends of a stream's text per second: a fast stream is batched, a slow one shows each chunk
+FLUSH_HZ = 30
+#: seconds between redraws of a live stream's status line when no chunk arrives
+_TICK_S = 0.25
 
 
 def history_file(service: str) -> Path:
@@ -91,6 +106,15 @@ class RequestsScreen(Screen[None]):
             id="requests.body",
             tooltip="Focus the body editor (f7 selects all)",
         ),
+        Binding(
+            # not a key of the body editor or the text fields, so it stops from anywhere
+            "ctrl+t",
+            "stop",
+            "Stop",
+            id="requests.stop",
+            priority=True,
+            tooltip="Stop the stream (closes the connection; the server's generator stops)",
+        ),
         Binding("ctrl+r", "reload_apis", "Reload APIs", id="requests.reload", show=False),
         Binding("escape", "leave_editor", "Back", id="requests.back", show=False),
     ]
@@ -103,6 +127,11 @@ class RequestsScreen(Screen[None]):
         self.api: ApiInfo | None = None
         self.history: list[HistoryEntry] = []
         self.last_curl = ""
+        self.live: StreamProgress | None = None  # the stream being shown, until it ends
+        self._sending: Worker[None] | None = None
+        self._last_flush = 0.0
+        self._flush_timer: Timer | None = None
+        self._ticker: Timer | None = None
         self._server_options: list[tuple[str, str]] = []
         self._saves = 0  # history snapshots handed to the writer, so an older one never wins
         self._saved = 0
@@ -128,6 +157,7 @@ class RequestsScreen(Screen[None]):
                 with VerticalScroll(id="response"):
                     yield Static("", id="response-headers", markup=False)
                     yield Static("", id="response-body", markup=False)
+                yield TextArea("", id="stream", read_only=True, soft_wrap=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -245,6 +275,7 @@ class RequestsScreen(Screen[None]):
     def choose_api(self, api: ApiInfo, body: str | None = None, content_type: str | None = None) -> None:
         self.api = api
         self.show_picked()
+        self.refresh_bindings()  # Stop is offered for a streaming API only
         self.query_one("#content-type", Input).value = content_type or api.content_type
         self.query_one("#body", TextArea).text = api.example if body is None else body
 
@@ -297,13 +328,20 @@ class RequestsScreen(Screen[None]):
         if self.url is None:
             self.url = entry.url
         api = next((a for a in self.apis if a.name == entry.api.name), entry.api)
+        self._leave_stream()
         self.choose_api(api, entry.body, entry.content_type)
         self.show_response(entry)
 
     # ---- send ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Send and copy need an API; Stop shows (dimmed) for a streaming API and works while a
+        stream runs.  A disabled priority binding lets its key through to the focused widget."""
         if action in ("send", "copy_curl") and (self.api is None or self.url is None):
             return None
+        if action == "stop":
+            if self.live is not None and not self.live.done:
+                return True
+            return None if self.api is not None and self.api.stream else False
         return True
 
     @on(Button.Pressed, "#send")
@@ -313,39 +351,143 @@ class RequestsScreen(Screen[None]):
             return
         self.query_one("#status", Static).update("sending…")
         self.query_one("#curl", TextArea).display = False
-        self.send(
-            self.url,
-            self.api,
-            self.query_one("#content-type", Input).value,
-            self.query_one("#body", TextArea).text,
-        )
+        content_type = self.query_one("#content-type", Input).value
+        body = self.query_one("#body", TextArea).text
+        if self.api.stream:
+            # set before the worker starts, so the stream a new send replaces is known as stale
+            self.live = StreamProgress(self.url, self.api, content_type, body, time.perf_counter())
+            self._sending = self.send_stream(self.live)
+            self._ticker = self._ticker or self.set_interval(_TICK_S, self._flush_stream)
+            self.refresh_bindings()
+        else:
+            self._leave_stream()
+            self.send(self.url, self.api, content_type, body)
 
     @work(exclusive=True, group="send-request", exit_on_error=False)
     async def send(self, url: str, api: ApiInfo, content_type: str, body: str) -> None:
         self.post_message(ResponseReceived(await bridge.send(self.app.http, url, api, content_type, body)))
 
+    @work(exclusive=True, group="send-request", exit_on_error=False)
+    async def send_stream(self, progress: StreamProgress) -> None:
+        """Stream one answer; its entry is posted also when the stream is stopped (cancelled)."""
+        entry: HistoryEntry | None = None
+        try:
+            entry = await bridge.send_stream(
+                self.app.http, progress, lambda: self.post_message(StreamPending(progress))
+            )
+        finally:
+            progress.finish(time.perf_counter(), error="the stream broke off")  # no-op once it ended
+            self.post_message(ResponseReceived(entry or progress.entry(), progress))
+
+    def action_stop(self) -> None:
+        if self._sending is not None and self.live is not None and not self.live.done:
+            self._sending.cancel()
+
+    def on_stream_pending(self, message: StreamPending) -> None:
+        if message.stream is self.live:
+            self._flush_stream()
+
+    def _flush_stream(self) -> None:
+        """Append the live stream's new text and redraw its status line, at most FLUSH_HZ times
+        a second: a call inside that interval sets one timer for the rest of it instead."""
+        progress = self.live
+        if progress is None or not progress.opened:
+            return
+        now = time.perf_counter()
+        wait = self._last_flush + 1.0 / FLUSH_HZ - now
+        if wait > 0:
+            if self._flush_timer is None:
+                self._flush_timer = self.set_timer(wait, self._flush_timer_fired)
+            return
+        self._last_flush = now
+        self._append(progress)
+        self._show_status(progress.status_line(now), ok=progress.error is None)
+
+    def _flush_timer_fired(self) -> None:
+        self._flush_timer = None
+        self._flush_stream()
+
+    def _append(self, progress: StreamProgress) -> None:
+        area = self.query_one("#stream", TextArea)
+        text, reload = progress.take()
+        follow = reload or area.scroll_y >= area.max_scroll_y  # a reader who scrolled up stays put
+        if reload:
+            self._show_stream_view(progress.media_type, text)
+        elif text:
+            area.insert(text, area.document.end)
+        area.border_subtitle = progress.kept_note()
+        if follow:
+            area.scroll_end(animate=False)
+
+    def _show_stream_view(self, media_type: str, text: str) -> None:
+        """The stream view in place of the response pane (headers and a pretty body)."""
+        self.query_one("#response").display = False
+        area = self.query_one("#stream", TextArea)
+        area.display = True
+        area.border_title = f"stream · {media_type or 'no content type'}"
+        area.load_text(text)
+
+    def _stop_timers(self) -> None:
+        for timer in (self._ticker, self._flush_timer):
+            if timer is not None:
+                timer.stop()
+        self._ticker = self._flush_timer = None
+
+    def _leave_stream(self) -> None:
+        """Something else takes the response view: a running stream is stopped (unseen, it could
+        run forever with no key to stop it); its entry still goes to the history."""
+        self.action_stop()
+        self.live = None
+        self._stop_timers()
+        self.refresh_bindings()
+
+    def _end_stream(self, progress: StreamProgress, entry: HistoryEntry) -> None:
+        """The live stream ended: its last text and final line, or, when it never streamed (an
+        error answer, or stopped before the answer started), the entry as any response."""
+        self._stop_timers()
+        if entry.response is not None and entry.response.stream is not None:
+            self._append(progress)
+            self._show_status(progress.status_line(time.perf_counter()), ok=progress.error is None)
+        else:
+            self.show_response(entry)
+        self.refresh_bindings()
+
     def on_response_received(self, message: ResponseReceived) -> None:
+        """Record the answer and show it, unless it is a stream that a newer send replaced (its
+        entry goes to the history only: the newer one is on screen)."""
         entry = message.entry
         self.history.insert(0, entry)
         del self.history[HISTORY:]
         self.show_history()
-        self.show_response(entry)
+        if message.stream is None:
+            self.show_response(entry)
+        elif message.stream is self.live:
+            self._end_stream(message.stream, entry)
         if self.server is not None:
             self._saves += 1
             self.save_history(service_of(self.server), list(self.history), self._saves)
 
-    def show_response(self, entry: HistoryEntry) -> None:
+    def _show_status(self, text: str, ok: bool) -> None:
         status = self.query_one("#status", Static)
-        status.set_class(entry.response is None or not entry.response.ok, "failed")
-        if entry.response is None:
-            status.update(f"failed: {entry.error}")
-            self.query_one("#response-headers", Static).update("")
-            self.query_one("#response-body", Static).update("")
-            return
+        status.set_class(not ok, "failed")
+        status.update(text)
+
+    def show_response(self, entry: HistoryEntry) -> None:
+        """A whole response: a stream's kept text in the stream view, any other in the response
+        pane."""
         r = entry.response
-        status.update(f"{r.status} {r.reason}  ·  {r.latency_ms:.1f} ms")
-        self.query_one("#response-headers", Static).update(r.headers_text() + "\n")
-        self.query_one("#response-body", Static).update(r.body)
+        if r is None:
+            self._show_status(f"failed: {entry.error}", ok=False)
+        else:
+            error = f"  ·  {entry.error}" if entry.error else ""
+            self._show_status(r.status_line() + error, ok=r.ok and not entry.error)
+        if r is not None and r.stream is not None:
+            self._show_stream_view(media_type(r.headers), r.body)
+            return
+        self.query_one("#stream", TextArea).display = False
+        self.query_one("#response").display = True
+        self.query_one("#response-headers", Static).update("" if r is None else r.headers_text() + "\n")
+        self.query_one("#response-body", Static).update("" if r is None else r.body)
 
     def action_copy_curl(self) -> None:
         """Send the command to the clipboard by OSC 52 (which may reach none: the terminal does
