@@ -59,9 +59,10 @@ SERVICE = textwrap.dedent("""
 """)
 
 
-def write_service(folder: Path) -> Path:
+def write_service(folder: Path, source: str = SERVICE) -> Path:
+    """``folder`` with ``source`` (the kitchen-sink service by default) as its ``service.py``."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "service.py").write_text(SERVICE)
+    (folder / "service.py").write_text(source)
     return folder
 
 

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +22,7 @@ from bentotui.client import AsyncHTTPClient, ClientError, SyncHTTPClient, read_a
 from bentotui.exceptions import BuildError, InvalidArgument
 from bentotui.store.tasks import ResultStatus, TaskLimits, TaskStore, list_tasks
 from tests.helpers.server import serve
+from tests.server.conftest import write_service
 
 SERVICE = textwrap.dedent('''
     import asyncio
@@ -63,12 +63,6 @@ MAX_PENDING = 3
 CONCURRENCY = 2
 
 
-def write_service(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "service.py").write_text(SERVICE)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory):
     """One server for the module's tests, with a small task queue."""
@@ -80,7 +74,7 @@ def jobs(tmp_path_factory):
         "BENTOTUI_TASK_MAX_PENDING": str(MAX_PENDING),
         "BENTOTUI_TASK_CONCURRENCY": str(CONCURRENCY),
     }
-    with serve("service:Jobs", cwd=write_service(root / "svc"), env=env) as srv:
+    with serve("service:Jobs", cwd=write_service(root / "svc", SERVICE), env=env) as srv:
         yield srv
 
 
@@ -272,7 +266,7 @@ def test_schema_and_docs_mark_tasks(jobs):
 
 
 def test_restart_keeps_finished_results_and_fails_interrupted_tasks(tmp_path, bentotui_home):
-    svc = write_service(tmp_path / "svc")
+    svc = write_service(tmp_path / "svc", SERVICE)
     with serve("service:Jobs", cwd=svc) as first:
         done = submit(first.url, "/summarize", {"text": "kept across restarts"})
         assert wait_for(first.url, "/summarize", done["task_id"])["status"] == "completed"
