@@ -10,6 +10,7 @@ talked to through :class:`bentotui.client.AsyncClient`, lent the app's one conne
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import time
 from collections.abc import Callable
@@ -19,10 +20,18 @@ from typing import TYPE_CHECKING, Any
 from bentotui._process import self_command
 from bentotui.client import AsyncClient
 from bentotui.exceptions import BentotuiError, InvalidArgument
-from bentotui.tui.request_view import ApiInfo, HistoryEntry, StreamProgress, apis_from_openapi, response_view
+from bentotui.tui.request_view import (
+    ApiInfo,
+    HistoryEntry,
+    ResponseView,
+    StreamProgress,
+    apis_from_openapi,
+    response_view,
+)
 from bentotui.tui.server_view import MODEL_PREFIX
 from bentotui.tui.stats import Scrape, parse_metrics
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
+from bentotui.tui.task_view import TaskRow, task_rows
 
 if TYPE_CHECKING:
     import httpx
@@ -163,15 +172,52 @@ async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: st
         )
     except httpx.HTTPError as exc:
         return HistoryEntry(url, api, content_type, body, None, error=f"{type(exc).__name__}: {exc}")
-    elapsed = time.perf_counter() - start
-    view = response_view(
+    return HistoryEntry(url, api, content_type, body, _view(response, time.perf_counter() - start))
+
+
+def _view(response: httpx.Response, elapsed: float) -> ResponseView:
+    """A whole answer as the response pane shows it."""
+    return response_view(
         response.status_code,
         response.reason_phrase,
         elapsed,
         list(response.headers.items()),
         response.content,
     )
-    return HistoryEntry(url, api, content_type, body, view)
+
+
+def load_tasks(service: str) -> list[TaskRow]:
+    """The newest tasks of ``service`` from the task store (no server needed; it also marks what a
+    dead server left running as failed, as the server would on its next start)."""
+    from bentotui.store.tasks import list_tasks
+
+    try:
+        return task_rows(list_tasks(service))
+    except OSError as exc:  # the store's lock held too long (filelock's Timeout), an unreadable folder
+        raise BentotuiError(f"cannot list the tasks of {service}: {exc}") from None
+
+
+#: a task route's HTTP method, by its action (BentoML 1.4's server); the TUI uses these two
+TASK_METHODS = {"cancel": "put", "get": "get"}
+
+
+async def task_call(
+    http: httpx.AsyncClient, url: str, api: ApiInfo, action: str, task_id: str
+) -> HistoryEntry:
+    """``PUT <route>/cancel`` or ``GET <route>/get`` of one task of ``api``; the entry names that
+    route (so its status line says what was asked) and records a transport failure as its error."""
+    import httpx
+
+    call = dataclasses.replace(api, route=f"{api.route}/{action}", method=TASK_METHODS[action], stream=False)
+    client = AsyncClient(url, http_client=http)
+    start = time.perf_counter()
+    try:
+        response = await http.request(
+            call.method.upper(), client.url + call.route, params={"task_id": task_id}
+        )
+    except httpx.HTTPError as exc:
+        return HistoryEntry(url, call, "", "", None, error=f"{type(exc).__name__}: {exc}")
+    return HistoryEntry(url, call, "", "", _view(response, time.perf_counter() - start))
 
 
 async def send_stream(
@@ -204,13 +250,7 @@ async def send_stream(
             if not response.is_success:
                 await response.aread()
                 progress.finish(clock())
-                view = response_view(
-                    response.status_code,
-                    response.reason_phrase,
-                    clock() - progress.started,
-                    list(response.headers.items()),
-                    response.content,
-                )
+                view = _view(response, clock() - progress.started)
                 return HistoryEntry(progress.url, api, progress.content_type, progress.body, view)
             progress.open(response.status_code, response.reason_phrase, list(response.headers.items()))
             pending()

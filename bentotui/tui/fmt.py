@@ -47,6 +47,12 @@ def timestamp(when: datetime | None) -> str:
     return "-" if when is None else when.strftime("%Y-%m-%d %H:%M")
 
 
+def moment(when: datetime | None) -> str:
+    """A time to the second with its day, ``11-28 03:32:07``: for records that live about a day
+    (tasks), where two a few seconds apart must read apart."""
+    return "-" if when is None else when.strftime("%m-%d %H:%M:%S")
+
+
 #: The widest text :func:`ms`, :func:`rate` and :func:`percent` produce, so a table column of
 #: this width never cuts a number.
 NUMBER_WIDTH = 6

@@ -15,6 +15,7 @@ from textual.message import Message
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, StreamProgress
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow
+from bentotui.tui.task_view import TaskRow
 
 
 @dataclass
@@ -118,3 +119,24 @@ class LastLogLines(Message):
 
     run_id: str
     lines: list[str]
+
+
+@dataclass
+class TasksLoaded(Message):
+    """The newest tasks of a service, newest first (or why they could not be read)."""
+
+    service: str
+    rows: list[TaskRow]
+    error: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TasksLoaded) and message.service == self.service
+
+
+@dataclass
+class TaskAnswered(Message):
+    """A task route (``cancel`` or ``get``) answered, or failed to: ``entry`` names the route."""
+
+    action: str
+    task_id: str
+    entry: HistoryEntry

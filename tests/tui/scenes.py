@@ -7,7 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bentotui.tui.app import BentoApp
-from bentotui.tui.messages import ApisLoaded, ResponseReceived, RunsListed, ServerProbed, StoreLoaded
+from bentotui.tui.messages import (
+    ApisLoaded,
+    ResponseReceived,
+    RunsListed,
+    ServerProbed,
+    StoreLoaded,
+    TasksLoaded,
+)
 from bentotui.tui.screens.dialogs import ConfirmDialog
 from bentotui.tui.screens.logs import LogsScreen
 from bentotui.tui.settings import TuiSettings
@@ -64,6 +71,19 @@ async def show_stream(pilot) -> None:
     screen.post_message(ApisLoaded(data.URL, [data.STREAM_API, *data.APIS]))
     await pilot.pause()
     screen.post_message(ResponseReceived(data.stream_entry()))
+    await pilot.pause()
+
+
+async def show_tasks(pilot) -> None:
+    """Requests on a task service with its task list focused, the cursor on the newest (queued) task."""
+    await settle(pilot)
+    await pilot.press("3")
+    screen = pilot.app.screen
+    screen.url, screen.task_service = data.URL, data.TASK_SERVICE
+    screen.post_message(ApisLoaded(data.URL, data.TASK_APIS))
+    screen.post_message(TasksLoaded(data.TASK_SERVICE, data.tasks()))
+    await pilot.pause()
+    await pilot.press("ctrl+o")
     await pilot.pause()
 
 

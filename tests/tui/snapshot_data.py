@@ -15,9 +15,11 @@ from bentotui.runs import RunInfo
 from bentotui.store.bentos import Bento, BentoInfo
 from bentotui.store.models import Model, ModelInfo
 from bentotui.store.tags import Tag
+from bentotui.store.tasks import ResultStatus, TaskRecord
 from bentotui.tui.request_view import ApiInfo, HistoryEntry, ResponseView, StreamStats, response_view
 from bentotui.tui.stats import Scrape
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
+from bentotui.tui.task_view import TaskRow
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(hours=3)
@@ -228,3 +230,30 @@ LOG_LINES = [  # the formats a real server writes: log records, access lines, a 
     "2026-11-01T12:00:09.121Z POST /predict 500 2.85ms 9c9a6dd9db77e091",
     "2026-11-01T12:00:11.002Z POST /predict 200 3.90ms dc2c17a997d12dc5",
 ]
+
+
+TASK_SERVICE = "jobs"
+TASK_APIS = [
+    ApiInfo("slow", "/slow", "post", "application/json", '{\n  "seconds": 30\n}'),
+    ApiInfo("summarize", "/summarize", "post", "application/json", '{\n  "text": "a b c"\n}'),
+]
+
+
+def tasks() -> list[TaskRow]:
+    """One task in each of BentoML's states, newest first, times as seconds before NOW: created,
+    started, finished (the running one started 12 s ago, so its duration reads 12.0s)."""
+
+    def at(seconds: float | None) -> str | None:
+        return None if seconds is None else (NOW - timedelta(seconds=seconds)).isoformat()
+
+    rows = [
+        ("5d0f3a1c" + "0" * 24, "summarize", ResultStatus.PENDING, 2, None, None),
+        ("9be27c44" + "1" * 24, "slow", ResultStatus.IN_PROGRESS, 15, 12, None),
+        ("c41a90d2" + "2" * 24, "summarize", ResultStatus.COMPLETED, 75, 74.9, 74.8),
+        ("e7f01b5a" + "3" * 24, "slow", ResultStatus.CANCELED, 200, 199, 140),
+        ("0a6b2e93" + "4" * 24, "summarize", ResultStatus.FAILED, 3700, 3699.6, 3699.4),
+    ]
+    return [
+        TaskRow.of(TaskRecord(i, TASK_SERVICE, name, status, at(c) or "", "owner", at(e), at(f)))
+        for i, name, status, c, e, f in rows
+    ]

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.scenes import make_app, show_log, show_requests, show_servers, show_store, show_stream
+from tests.tui.scenes import (
+    make_app,
+    show_log,
+    show_requests,
+    show_servers,
+    show_store,
+    show_stream,
+    show_tasks,
+)
 
 SIZE = (130, 36)
 
@@ -55,6 +63,18 @@ def test_requests_finished_stream(snap_compare):
     (nothing is streaming)."""
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_stream)
+
+
+def test_requests_task_list(snap_compare):
+    """Requests area on the 'jobs' service: under the response pane a table titled 'tasks · jobs · 5'
+    with columns id, task, state, created, finished, took, newest first: 5d0f3a1c summarize pending
+    (under the cursor), 9be27c44 slow in_progress (warning yellow, took 12.0s, finished '-'),
+    c41a90d2 summarize completed (green, 100ms), e7f01b5a slow canceled (dim, 59.0s), 0a6b2e93
+    summarize failed (red, 200ms, created '11-01 13:58:20'); created and finished are UTC times
+    to the second; ids dim; the footer starts with
+    'c Cancel task' and 'g Get result' dimmed (a queued task has no result yet) and has '^o Tasks'."""
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_tasks)
 
 
 def test_logs_screen(snap_compare, tmp_path: Path):

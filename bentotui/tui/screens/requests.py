@@ -6,6 +6,10 @@ new text; the screen appends that text to a read-only TextArea at most :data:`FL
 second (an append, not a re-render of the whole text) and redraws the TTFT and rate line, also
 between chunks so a stall shows.  The stop key cancels the worker, which closes the HTTP stream.
 
+The tasks of the picked server's service (``@bentoml.task`` runs) are listed under the response,
+read from the task store by a worker every poll while this area is shown; ``c`` cancels the
+highlighted one and ``g`` shows its result in the response pane (:mod:`.tasks`).
+
 History is kept per service (the service name a server registered, so it survives restarts and
 new ports) in ``$BENTOTUI_HOME/tui/history/<service>.jsonl`` and reloaded when a server of that
 service is picked; the last "copy as curl" is also written to ``$BENTOTUI_HOME/tui/last-curl.sh``,
@@ -35,7 +39,14 @@ from textual.worker import Worker
 from bentotui import paths
 from bentotui.exceptions import BentotuiError
 from bentotui.tui import bridge, fmt
-from bentotui.tui.messages import ApisLoaded, HistoryLoaded, ResponseReceived, StreamPending
+from bentotui.tui.messages import (
+    ApisLoaded,
+    HistoryLoaded,
+    ResponseReceived,
+    StreamPending,
+    TaskAnswered,
+    TasksLoaded,
+)
 from bentotui.tui.request_view import (
     HISTORY,
     ApiInfo,
@@ -47,7 +58,9 @@ from bentotui.tui.request_view import (
     parse_history,
 )
 from bentotui.tui.screens.servers import ServersScreen
+from bentotui.tui.screens.tasks import TaskTable
 from bentotui.tui.server_view import ServerEntry, display_target, epoch
+from bentotui.tui.task_view import SHORT_ID, TaskRow
 
 if TYPE_CHECKING:
     from bentotui.tui.app import BentoApp
@@ -115,6 +128,15 @@ class RequestsScreen(Screen[None]):
             priority=True,
             tooltip="Stop the stream (closes the connection; the server's generator stops)",
         ),
+        Binding(
+            # a key no text field here uses, so it works from the body editor too
+            "ctrl+o",
+            "focus_tasks",
+            "Tasks",
+            id="requests.tasks",
+            priority=True,
+            tooltip="Focus the task list (c cancels the highlighted task, g gets its result)",
+        ),
         Binding("ctrl+r", "reload_apis", "Reload APIs", id="requests.reload", show=False),
         Binding("escape", "leave_editor", "Back", id="requests.back", show=False),
     ]
@@ -128,6 +150,7 @@ class RequestsScreen(Screen[None]):
         self.history: list[HistoryEntry] = []
         self.last_curl = ""
         self.live: StreamProgress | None = None  # the stream being shown, until it ends
+        self.task_service: str | None = None  # whose tasks are listed: the picked server's service
         self._sending: Worker[None] | None = None
         self._last_flush = 0.0
         self._flush_timer: Timer | None = None
@@ -158,11 +181,14 @@ class RequestsScreen(Screen[None]):
                     yield Static("", id="response-headers", markup=False)
                     yield Static("", id="response-body", markup=False)
                 yield TextArea("", id="stream", read_only=True, soft_wrap=True)
+                yield TaskTable(id="tasks")
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.servers_changed.subscribe(self, lambda _: self.refresh_servers())
         self.refresh_servers()
+        if self.app.poll_interval:
+            self.set_interval(self.app.poll_interval, self.refresh_tasks)
 
     def on_screen_resume(self) -> None:
         self.refresh_servers()
@@ -221,6 +247,10 @@ class RequestsScreen(Screen[None]):
         changed_service = entry is None or self.server is None or service_of(entry) != service_of(self.server)
         self.url, self.server = url, entry
         self.app.request_target = url
+        if entry is not None and service_of(entry) != self.task_service:
+            self.task_service = service_of(entry)
+            self.show_tasks([])  # the last service's tasks are not this one's
+            self.refresh_tasks()
         self.show_picked()
         self.load_apis(url)
         if entry is not None and changed_service:
@@ -338,6 +368,8 @@ class RequestsScreen(Screen[None]):
         stream runs.  A disabled priority binding lets its key through to the focused widget."""
         if action in ("send", "copy_curl") and (self.api is None or self.url is None):
             return None
+        if action == "focus_tasks":
+            return self.query_one("#tasks", TaskTable).display
         if action == "stop":
             if self.live is not None and not self.live.done:
                 return True
@@ -488,6 +520,71 @@ class RequestsScreen(Screen[None]):
         self.query_one("#response").display = True
         self.query_one("#response-headers", Static).update("" if r is None else r.headers_text() + "\n")
         self.query_one("#response-body", Static).update("" if r is None else r.body)
+
+    # ---- tasks -----------------------------------------------------------------------------
+    def refresh_tasks(self) -> None:
+        """Re-read the listed service's tasks, while this area is on screen (a hidden one would
+        read the store every poll for nobody)."""
+        if self.task_service is not None and self.is_current:
+            self.load_tasks(self.task_service)
+
+    @work(thread=True, exclusive=True, group="load-tasks", exit_on_error=False)
+    def load_tasks(self, service: str) -> None:
+        try:
+            self.post_message(TasksLoaded(service, bridge.load_tasks(service)))
+        except BentotuiError as exc:
+            self.post_message(TasksLoaded(service, [], error=exc.message))
+
+    def on_tasks_loaded(self, message: TasksLoaded) -> None:
+        if message.service != self.task_service:
+            return
+        if message.error:
+            self.notify(message.error, severity="error")
+            return
+        self.show_tasks(message.rows)
+
+    def show_tasks(self, rows: list[TaskRow]) -> None:
+        """The task list, shown only for a service that has tasks (most have none)."""
+        table = self.query_one("#tasks", TaskTable)
+        table.display = bool(rows)
+        table.border_title = f"tasks · {self.task_service} · {len(rows)}"
+        table.show(rows, self.app.clock())
+        self.refresh_bindings()
+
+    def action_focus_tasks(self) -> None:
+        self.query_one("#tasks", TaskTable).focus()
+
+    @on(TaskTable.Requested)
+    def _task_requested(self, event: TaskTable.Requested) -> None:
+        """Cancel or fetch the result of a task through its API's route (from ``/docs.json``: a
+        task's route may differ from its name, ``@bentoml.task(route=...)``)."""
+        api = next((a for a in self.apis if a.name == event.row.name), None)
+        if api is None or self.url is None:
+            self.notify(
+                f"{self.url or 'no server'} does not list the task API {event.row.name!r}", severity="warning"
+            )
+            return
+        self.call_task(self.url, api, event.action, event.row.task_id)
+
+    @work(group="task-call", exit_on_error=False)
+    async def call_task(self, url: str, api: ApiInfo, action: str, task_id: str) -> None:
+        entry = await bridge.task_call(self.app.http, url, api, action, task_id)
+        self.post_message(TaskAnswered(action, task_id, entry))
+
+    def on_task_answered(self, message: TaskAnswered) -> None:
+        """A result goes to the response pane; a cancel is a toast (its error, when refused,
+        says why), and the list is read again to show the new state at once."""
+        entry, short = message.entry, message.task_id[:SHORT_ID]
+        if message.action == "get":
+            self._leave_stream()
+            self.show_response(entry)
+            return
+        if entry.response is not None and entry.response.ok:
+            self.notify(f"task {short} canceled")
+        else:
+            detail = entry.error or (entry.response.body if entry.response else "")
+            self.notify(f"cannot cancel task {short}: {detail}", severity="error")
+        self.refresh_tasks()
 
     def action_copy_curl(self) -> None:
         """Send the command to the clipboard by OSC 52 (which may reach none: the terminal does

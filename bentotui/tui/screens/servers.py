@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 
 #: Bars drawn before the first layout tells a sparkline its width.
 DEFAULT_SPARK_WIDTH = 60
+
+
+def styled(cell: Cell, theme_variables: Mapping[str, str]) -> Text:
+    """A cell coloured by its meaning, in the theme's text colours (``$text-success`` and
+    friends, which every theme defines and keeps readable on its own background)."""
+    if cell.tone is None:
+        return Text(cell.text)
+    if cell.tone == "dim":
+        return Text(cell.text, style=Style(dim=True))
+    return Text(cell.text, style=Style(color=theme_variables[f"text-{cell.tone}"]))
 
 
 class SparkBars(Widget):
@@ -118,7 +129,7 @@ class ServersScreen(Screen[None]):
         else:
             for run_id, entry in book.entries.items():
                 for column, cell in zip(columns, entry.row(columns, now), strict=True):
-                    table.update_cell(run_id, column.key, self.styled(cell))
+                    table.update_cell(run_id, column.key, styled(cell, self.app.theme_variables))
         if wanted in book.entries and table.get_row_index(wanted) != table.cursor_row:
             table.move_cursor(row=table.get_row_index(wanted))
         self.sub_title = f"{len(book.live())} running"
@@ -130,17 +141,10 @@ class ServersScreen(Screen[None]):
         for column in columns:
             table.add_column(column.title, width=column.width, key=column.key)
         for run_id, entry in self.app.book.entries.items():
-            table.add_row(*(self.styled(cell) for cell in entry.row(columns, now)), key=run_id)
+            table.add_row(
+                *(styled(cell, self.app.theme_variables) for cell in entry.row(columns, now)), key=run_id
+            )
         self._columns = columns
-
-    def styled(self, cell: Cell) -> Text:
-        """A cell coloured by its meaning, in the theme's text colours (``$text-success`` and
-        friends, which every theme defines and keeps readable on its own background)."""
-        if cell.tone is None:
-            return Text(cell.text)
-        if cell.tone == "dim":
-            return Text(cell.text, style=Style(dim=True))
-        return Text(cell.text, style=Style(color=self.app.theme_variables[f"text-{cell.tone}"]))
 
     def show_detail(self) -> None:
         entry = self.selected
