@@ -131,7 +131,7 @@ def test_task_rows_show_states_ages_and_durations():
 
     now = TaskRow.of(record(ResultStatus.PENDING, None, None)).created + 90
     done = TaskRow.of(
-        record(ResultStatus.COMPLETED, "2026-11-01T12:00:01+00:00", "2026-11-01T12:00:03.5+00:00")
+        record(ResultStatus.COMPLETED, "2026-11-01T12:00:01+00:00", "2026-11-01T12:00:03.500000+00:00")
     )
     assert [(c.text, c.tone) for c in done.cells(now)] == [
         ("abababab", "dim"),
