@@ -13,7 +13,9 @@ from bentotui.server.options import (
     DEFAULT_MAX_BODY,
     DEFAULT_READ_TIMEOUT_S,
     DEFAULT_TIMEOUT_S,
+    RunnerServerOptions,
     ServeOptions,
+    remote_runners,
 )
 
 app = typer.Typer()
@@ -21,6 +23,7 @@ app = typer.Typer()
 
 @app.command("serve")
 @app.command("serve-http", hidden=True)  # BentoML 1.x's name for the same command
+@app.command("start-http-server")  # BentoML's: the API server of a deployment with runners apart
 def serve_cmd(
     target: str = typer.Argument(None, help="service.py:svc or module:attr in the working folder, a bento tag/folder; default . (the bentofile's service)."),
     model: str = typer.Option(None, "--model", help="Serve one stored model with an automatic service."),
@@ -64,6 +67,18 @@ def serve_cmd(
     python: Path = typer.Option(
         None, "--python", help="Python interpreter for every runner worker (an environment with bentotui installed)."
     ),
+    remote_runner: list[str] = typer.Option(
+        [], "--remote-runner", metavar="NAME=tcp://HOST:PORT[,...]",
+        help="Send runner NAME's calls to runner servers (`bentotui start-runner-server`) instead of local "
+        "workers, least-loaded first (repeatable). Non-loopback ones need the runner token.",
+    ),
+    runner_map: str = typer.Option(
+        None, "--runner-map", envvar="BENTOML_SERVE_RUNNER_MAP", metavar="JSON",
+        help='BentoML\'s form of --remote-runner: {"NAME": "tcp://HOST:PORT"}.',
+    ),
+    token_file: Path = typer.Option(
+        None, "--token-file", help="File holding the runner link's token (default: $BENTOTUI_RUNNER_TOKEN)."
+    ),
     run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
     # BentoML 1.0/1.1 READMEs pass these; bentotui always serves the one (production) way
     _production: bool = typer.Option(False, "--production", hidden=True, help="Accepted for BentoML commands."),
@@ -75,6 +90,7 @@ def serve_cmd(
         runner_workers=runner_workers, gpus=gpus, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
         read_timeout=read_timeout, max_connections=max_connections, log_format=log_format, run_id=run_id, python=str(python) if python else None,
         allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins), otel_endpoint=otel_endpoint,
+        remote_runners=remote_runners(remote_runner, runner_map), token_file=token_file,
     )
     if reload:
         _reload(options.working_dir)
@@ -82,6 +98,42 @@ def serve_cmd(
     from bentotui.server.serve import serve
 
     raise typer.Exit(serve(options))
+
+
+@app.command("start-runner-server")
+def start_runner_server(
+    target: str = typer.Argument(".", help="The service (module:attr, a bento tag or folder) whose runner to serve."),
+    runner_name: str = typer.Option(
+        ..., "--runner-name", envvar="BENTOML_SERVE_RUNNER_NAME", help="The runner to serve (its name in the service)."
+    ),
+    bind: str = typer.Option(
+        None, "--bind", metavar="tcp://HOST:PORT", help="Where API servers connect (default tcp://HOST:PORT of --host/--port)."
+    ),
+    host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to listen on, without --bind."),
+    port: int = typer.Option(0, "--port", "-p", min=0, max=65535, help="Port without --bind (0: a free one, logged)."),
+    working_dir: Path = typer.Option(None, "--working-dir", help="Folder to import TARGET from (default: cwd)."),
+    runner_workers: int = typer.Option(None, "--runner-workers", "--workers", min=1, help="Worker processes of the runner."),
+    gpus: float = typer.Option(0, "--gpus", min=0, metavar="N", help="GPUs for the runner, as `serve --gpus`."),
+    python: Path = typer.Option(None, "--python", help="Python interpreter for the workers."),
+    token_file: Path = typer.Option(
+        None, "--token-file", help="File holding the runner link's token (default: $BENTOTUI_RUNNER_TOKEN); "
+        "required unless bound to loopback.",
+    ),
+    log_format: str = typer.Option("text", "--log-format", help="Log lines as text or json."),
+    _backlog: int = typer.Option(2048, "--backlog", hidden=True, help="Accepted for BentoML commands."),
+    _timeout: float = typer.Option(None, "--timeout", hidden=True, help="Accepted for BentoML commands."),
+) -> None:
+    """Serve one runner's workers to API servers (`start-http-server --remote-runner`) over TCP."""
+    if bind is None:
+        bind = f"tcp://[{host}]:{port}" if ":" in host else f"tcp://{host}:{port}"
+    options = RunnerServerOptions(
+        target=target, runner_name=runner_name, bind=bind, working_dir=working_dir or Path.cwd(),
+        workers=runner_workers, python=str(python) if python else None, gpus=gpus, token_file=token_file,
+        log_format=log_format,
+    )
+    from bentotui.server.runner_server import serve_runner
+
+    raise typer.Exit(serve_runner(options))
 
 
 def _reload(workdir: Path) -> None:

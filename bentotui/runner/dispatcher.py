@@ -86,7 +86,7 @@ def no_live_worker(runner: str, workers: Sequence[WorkerLike]) -> ServiceUnavail
     """The refusal for a call that finds no live worker, or None when a replacement is coming."""
     if any(worker.coming_back for worker in workers):
         return None
-    return ServiceUnavailable(f"runner {runner!r} has no live worker (restarting)")
+    return ServiceUnavailable(f"runner {runner!r} has no live worker (restarting, or its runner server unreachable)")
 
 
 def report(observer: Observer | None, *fields: Any) -> None:

@@ -45,7 +45,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -53,13 +53,14 @@ from typing import Any, Literal
 import bentotui
 from bentotui import _process, tracing
 from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
+from bentotui.runner import auth
 from bentotui.runner import gpus as gpu_placement
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.runner import Runner
 from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV, WorkerSpec
 from bentotui.runner.stream import Receiver
-from bentotui.runner.transport import Client
+from bentotui.runner.transport import Client, parse_address
 
 log = logging.getLogger("bentotui.runner")
 
@@ -69,6 +70,8 @@ _BACKOFF_MIN_S, _BACKOFF_MAX_S = 0.05, 5.0
 _STABLE_S = 10.0  # a worker that lived this long restarts without delay growth
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SOCKET_DIR_PREFIX = "bentotui-workers-"
+REMOTE_CONNECT_TIMEOUT_S = 5.0
+_RECONNECT_LOG_EVERY = 12  # reconnect attempts (5 s apart at most) per log line
 
 
 def worker_count(runner: Runner, override: int | None) -> int:
@@ -79,10 +82,12 @@ def worker_count(runner: Runner, override: int | None) -> int:
 
 
 class _Worker:
-    """One worker process slot: restarted in place when its process dies."""
+    """One worker slot: a local process restarted in place when it dies, or one connection to a
+    runner server (``address``) reconnected when it drops."""
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, address: str | None = None) -> None:
         self.index = index
+        self.address = address
         self.proc: asyncio.subprocess.Process | None = None
         self.client: Client | None = None
         self.restarts = 0
@@ -110,12 +115,16 @@ class _Worker:
 class _RunnerGroup:
     """One runner's workers and dispatchers; it is also the backend the runner is bound to."""
 
-    def __init__(self, pool: RunnerPool, index: int, runner: Runner, workers: int) -> None:
+    def __init__(self, pool: RunnerPool, index: int, runner: Runner, workers: int, remote: Sequence[str] = ()) -> None:
         self.pool = pool
         self.index = index
         self.runner = runner
+        #: the runner servers this runner's calls go to (``--remote-runner``); empty: local workers
+        self.remote = tuple(remote)
         self.spec_json = WorkerSpec.for_runner(runner).to_json()
-        self.workers = [_Worker(i) for i in range(workers)]
+        # a runner server's slots: one to start with, as many as it has workers once it answers
+        slots = [None] * workers if not remote else list(remote)
+        self.workers = [_Worker(i, address) for i, address in enumerate(slots)]
         #: each worker's CUDA_VISIBLE_DEVICES (None: inherited), the same across its restarts
         self.gpus = gpu_placement.assign(
             gpu_request(runner, pool.gpus), workers, gpu_placement.visible_gpus(), runner.name
@@ -176,7 +185,53 @@ class _RunnerGroup:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         return command, env
 
+    async def start(self) -> None:
+        """Bring up every slot; a runner server that is not up yet is retried in the background
+        (the API serves meanwhile, ``/readyz`` failing), a local worker that fails fails the start."""
+        if not self.remote:
+            await asyncio.gather(*(self.spawn(worker) for worker in self.workers))
+            return
+        first = list(self.workers)  # connecting adds a slot per further worker of the runner server
+        results = await asyncio.gather(*(self.spawn(worker) for worker in first), return_exceptions=True)
+        for worker, result in zip(first, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                log.error("runner %s: runner server %s: %s; retrying", self.runner.name, worker.address, result)
+                self._schedule_restart(worker, failing=True)
+
     async def spawn(self, worker: _Worker) -> None:
+        """Connect the slot: start its worker process, or reach and authenticate its runner server."""
+        client = await (self._start_process(worker) if worker.address is None else self._connect_remote(worker))
+        client.on_lost = lambda: self._lost(worker, client)
+        worker.client = client
+        worker.up_since = time.monotonic()
+        if worker.address is None:
+            log.info("runner %s worker %d up (pid %d)", self.runner.name, worker.index, worker.proc.pid if worker.proc else 0)
+            return
+        log.info("runner %s: connected to runner server %s (slot %d)", self.runner.name, worker.address, worker.index)
+        self._grow(worker.address, int((client.peer or {}).get("workers", 1)))
+
+    async def _connect_remote(self, worker: _Worker) -> Client:
+        assert worker.address is not None
+        client = await self.pool.client_class.connect(worker.address, REMOTE_CONNECT_TIMEOUT_S, token=self.pool.token)
+        served = (client.peer or {}).get("runner")
+        if served != self.runner.name:
+            client.close()
+            raise ServiceUnavailable(f"runner server {worker.address} serves runner {served!r}, not {self.runner.name!r}")
+        return client
+
+    def _grow(self, address: str, workers: int) -> None:
+        """One slot per worker of the runner server at ``address``: the dispatcher then keeps
+        each of its workers busy, as it does local ones (a runner server relays each batch to its
+        least-busy worker)."""
+        have = sum(1 for worker in self.workers if worker.address == address)
+        for _ in range(have, workers):
+            slot = _Worker(len(self.workers), address)
+            self.workers.append(slot)  # the dispatchers hold this list
+            self._schedule_restart(slot, failing=False, delay=0.0)
+
+    async def _start_process(self, worker: _Worker) -> Client:
         """Start the worker's process, wait for its handshake, connect."""
         command, env = self._command(worker)
         proc = await asyncio.create_subprocess_exec(
@@ -196,7 +251,7 @@ class _RunnerGroup:
                 raise ServiceUnavailable(f"runner {name!r}: bad worker handshake {line[:200]!r}") from None
             if "error" in hello:
                 raise BuildError(f"runner {name!r}: {hello['error']}")
-            client = await Client.connect(hello["address"])
+            client = await self.pool.client_class.connect(hello["address"])
         except BaseException as exc:
             await self._reap(proc)
             if isinstance(exc, asyncio.TimeoutError):
@@ -204,40 +259,50 @@ class _RunnerGroup:
                     f"runner {name!r}: worker did not start within {STARTUP_TIMEOUT_S:.0f} s"
                 ) from None
             raise
-        client.on_lost = lambda: self._lost(worker, client)
-        worker.client = client
-        worker.up_since = time.monotonic()
-        log.info("runner %s worker %d up (pid %d)", name, worker.index, proc.pid)
+        return client
 
     def _lost(self, worker: _Worker, client: Client) -> None:
         if worker.client is not client or self.pool.stopping:
             return
-        log.warning(
-            "runner %s worker %d (pid %s) went away; restarting",
-            self.runner.name,
-            worker.index,
-            worker.proc.pid if worker.proc else "?",
-        )
+        if worker.address is None:
+            pid = worker.proc.pid if worker.proc else "?"
+            log.warning("runner %s worker %d (pid %s) went away; restarting", self.runner.name, worker.index, pid)
+        else:
+            log.warning("runner %s: lost runner server %s (slot %d); reconnecting", self.runner.name, worker.address, worker.index)
         worker.client = None
         young = time.monotonic() - worker.up_since < _STABLE_S
         worker.backoff = min(worker.backoff * 2, _BACKOFF_MAX_S) if young else _BACKOFF_MIN_S
-        worker.restarting = asyncio.ensure_future(self._restart(worker))
+        # calls do not wait for a runner server that may be gone for good: with no other slot
+        # live they are refused at once (503) until it is back
+        self._schedule_restart(worker, failing=worker.address is not None)
+        if worker.address is not None:
+            self._no_worker_coming()
 
-    async def _restart(self, worker: _Worker) -> None:
-        backoff = worker.backoff
+    def _schedule_restart(self, worker: _Worker, *, failing: bool, delay: float | None = None) -> None:
+        worker.failing = failing
+        worker.restarting = asyncio.ensure_future(self._restart(worker, worker.backoff if delay is None else delay))
+
+    async def _restart(self, worker: _Worker, backoff: float) -> None:
+        counts = worker.up_since > 0  # a slot's first connection is no restart
+        attempts = 0
         while not self.pool.stopping:
+            attempts += 1
             if worker.proc is not None:
                 await self._reap(worker.proc)
             await asyncio.sleep(backoff)
             try:
                 await self.spawn(worker)
             except Exception as exc:
-                log.error("runner %s worker %d failed to restart: %s", self.runner.name, worker.index, exc)
-                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                if worker.address is None:
+                    log.error("runner %s worker %d failed to restart: %s", self.runner.name, worker.index, exc)
+                elif attempts % _RECONNECT_LOG_EVERY == 1:  # a server down for long: a line a minute
+                    log.error("runner %s: runner server %s unreachable (slot %d, attempt %d): %s",
+                              self.runner.name, worker.address, worker.index, attempts, exc)
+                backoff = min(max(backoff, _BACKOFF_MIN_S) * 2, _BACKOFF_MAX_S)
                 worker.failing = True
                 self._no_worker_coming()
                 continue
-            worker.restarts += 1
+            worker.restarts += counts
             worker.restarting = None
             worker.failing = False
             self.pump()
@@ -395,6 +460,9 @@ class RunnerPool:
         transport: Literal["unix", "tcp"] = "unix",
         on_worker_exit: Callable[[int], None] | None = None,
         gpus: float = 0,
+        remote: Mapping[str, Sequence[str]] | None = None,
+        token: bytes = b"",
+        client_class: type[Client] = Client,
     ) -> None:
         if workers is not None and workers < 1:
             raise InvalidArgument(f"--runner-workers must be >= 1, got {workers}")
@@ -413,8 +481,25 @@ class RunnerPool:
         self.socket_dir = ""
         self.loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self.tracing = tracing.active()  # read once: None (off) costs each call one check
+        #: the runner link's token (:mod:`~bentotui.runner.auth`), for runners on runner servers
+        self.token = token
+        #: what connects to workers (a runner server relays frames through its own subclass)
+        self.client_class = client_class
+        remote = dict(remote or {})
+        unknown = sorted(set(remote) - {runner.name for runner in self.runners})
+        if unknown:
+            names = ", ".join(runner.name for runner in self.runners) or "none"
+            raise InvalidArgument(f"--remote-runner names no runner of this service: {', '.join(unknown)} (runners: {names})")
+        for name, addresses in remote.items():
+            if not addresses:
+                raise InvalidArgument(f"--remote-runner {name}: no address")
+            for address in addresses:
+                scheme, host, _ = parse_address(address)
+                if scheme != "tcp":
+                    raise InvalidArgument(f"--remote-runner {name}: {address!r} is not a tcp://HOST:PORT address")
+                auth.require_token(host, token, f"--remote-runner {name}: runner server")
         self._groups = [
-            _RunnerGroup(self, i, runner, worker_count(runner, workers))
+            _RunnerGroup(self, i, runner, worker_count(runner, workers), remote.get(runner.name, ()))
             for i, runner in enumerate(self.runners)
         ]
 
@@ -424,7 +509,7 @@ class RunnerPool:
         _process.sweep_owned_temp_dirs(SOCKET_DIR_PREFIX)  # left by servers killed with SIGKILL
         self.socket_dir = _process.owned_temp_dir(SOCKET_DIR_PREFIX)
         try:
-            await asyncio.gather(*(g.spawn(w) for g in self._groups for w in g.workers))
+            await asyncio.gather(*(group.start() for group in self._groups))
         except BaseException:
             await self.stop()
             raise
@@ -440,6 +525,10 @@ class RunnerPool:
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 
+    def workers_of(self, runner_name: str) -> Sequence[_Worker]:
+        """The worker slots of one runner (what a runner server relays calls to)."""
+        return next(group.workers for group in self._groups if group.runner.name == runner_name)
+
     @property
     def ready(self) -> bool:
         return not self.stopping and all(
@@ -452,6 +541,7 @@ class RunnerPool:
                 "workers": [
                     {
                         "pid": worker.proc.pid if worker.proc else None,
+                        "address": worker.address,
                         "alive": worker.alive,
                         "restarts": worker.restarts,
                         "inflight": worker.inflight,

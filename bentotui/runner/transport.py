@@ -18,7 +18,13 @@ parts); the API process sends ``CREDIT`` (one part, u32 items) as it consumes an
 empty part) when its reader goes away.  ``CALL``/``RESULT``/``ERROR`` are untouched: a frame of a
 stream kind costs the call path one integer comparison.
 
-Addresses: ``unix:/path/to/sock`` or ``tcp:HOST:PORT`` (port 0 picks a free one).
+A runner server's link (:mod:`bentotui.runner.relay`) opens with three more kinds, ``HELLO``,
+``AUTH`` and ``WELCOME`` (the shared-token handshake of :mod:`bentotui.runner.auth`); the local
+worker connections skip it.  ``FrameProtocol.max_body`` bounds what an unauthenticated peer may
+send before a byte of it is buffered.
+
+Addresses: ``unix:/path/to/sock`` or ``tcp:HOST:PORT`` (port 0 picks a free one); BentoML's
+``tcp://HOST:PORT`` and ``unix:///path`` spellings are accepted too.
 """
 
 from __future__ import annotations
@@ -27,16 +33,18 @@ import asyncio
 import itertools
 import os
 import struct
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from bentotui.exceptions import InvalidArgument, ServiceUnavailable
-from bentotui.runner import codec
+from bentotui.runner import auth, codec
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.stream import CREDIT_FORMAT, WINDOW, Receiver
 
 CALL, RESULT, ERROR = 1, 2, 3
 STREAM, ITEM, END, FAIL, CREDIT, CANCEL = 4, 5, 6, 7, 8, 9
+HELLO, AUTH, WELCOME = 10, 11, 12
 #: the worker's kinds of stream reply, in the order ``Producer`` takes them
 STREAM_REPLIES = (ITEM, END, FAIL)
 HEADER = struct.Struct("<QBI")
@@ -52,6 +60,7 @@ FrameHandler = Callable[[int, int, list[memoryview]], None]
 def parse_address(address: str) -> tuple[str, str, int]:
     """``("unix", path, 0)`` or ``("tcp", host, port)``."""
     scheme, _, rest = address.partition(":")
+    rest = rest.removeprefix("//")  # tcp://host:port, unix:///path
     if scheme == "unix" and rest:
         return scheme, rest, 0
     if scheme == "tcp":
@@ -74,6 +83,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
         self._big: bytearray | None = None  # a large body being read in place
         self._big_filled = 0
         self._big_head: tuple[int, int, tuple[int, ...]] = (0, 0, ())
+        #: the largest frame body accepted (a peer sending more is cut off before it is buffered)
+        self.max_body = sys.maxsize
 
     # -- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -113,7 +124,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         while self._end - self._start >= HEADER.size:
             start = self._start
             msg_id, kind, nparts = HEADER.unpack_from(buf, start)
-            if not 0 < nparts <= _MAX_PARTS or not CALL <= kind <= CANCEL:
+            if not 0 < nparts <= _MAX_PARTS or not CALL <= kind <= WELCOME:
                 raise ValueError(f"malformed frame header (kind {kind}, {nparts} parts)")
             head = HEADER.size + 8 * nparts
             available = self._end - start
@@ -121,6 +132,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
                 return
             lengths = struct.unpack_from(f"<{nparts}Q", buf, start + HEADER.size)
             size = sum(lengths)
+            if size > self.max_body:
+                raise ValueError(f"frame of {size} bytes over the limit of {self.max_body}")
             if available >= head + size:
                 body = buf[start + head : start + head + size]
                 self._start = start + head + size
@@ -176,17 +189,35 @@ class Client:
         self._ids = itertools.count(1)
         self.closed = False
         self.on_lost: Callable[[], None] | None = None
+        #: what an authenticated runner server said of itself (``WELCOME``); None for a local worker
+        self.peer: dict[str, Any] | None = None
+        self._handshake: _Handshake | None = None
 
     @classmethod
-    async def connect(cls, address: str, timeout: float = 10.0) -> Client:
+    async def connect(cls, address: str, timeout: float = 10.0, token: bytes | None = None) -> Client:
+        """Connect to a worker, or with ``token`` (``b""`` for none) to a runner server, which
+        must pass the handshake of :mod:`~bentotui.runner.auth` within ``timeout`` first."""
         client = cls()
         loop = asyncio.get_running_loop()
         scheme, where, port = parse_address(address)
+        if token is not None:
+            client._handshake = _Handshake(token, loop.create_future())
+            client.protocol.max_body = auth.PREAUTH_MAX_BODY
         if scheme == "unix":
             connecting = loop.create_unix_connection(lambda: client.protocol, where)
         else:
             connecting = loop.create_connection(lambda: client.protocol, where, port)
         await asyncio.wait_for(connecting, timeout)
+        if client._handshake is not None:
+            try:
+                client.peer = await asyncio.wait_for(client._handshake.done, timeout)
+            except BaseException as exc:
+                client.close()
+                if isinstance(exc, asyncio.TimeoutError):
+                    raise ServiceUnavailable(f"runner server {address} did not authenticate within {timeout:g} s") from None
+                raise
+            client._handshake = None
+            client.protocol.max_body = sys.maxsize
         return client
 
     @property
@@ -266,6 +297,9 @@ class Client:
             future.set_exception(RunnerError(f"cannot decode a runner result: {codec.short_message(exc)}"))
 
     def _on_stream_frame(self, msg_id: int, kind: int, parts: list[memoryview]) -> None:
+        if kind >= HELLO:
+            self._on_handshake_frame(kind, parts)
+            return
         receiver = self._streams.get(msg_id)
         if receiver is None:  # the reader closed it meanwhile
             return
@@ -282,10 +316,42 @@ class Client:
         elif kind == FAIL:
             receiver.fail(codec.decode_error(parts))
 
+    def _on_handshake_frame(self, kind: int, parts: list[memoryview]) -> None:
+        """``HELLO`` and ``WELCOME`` from a runner server; any such frame out of turn (or from a
+        worker) is a protocol error that ends the connection."""
+        handshake = self._handshake
+        if handshake is None or handshake.done.done():
+            self._refuse("unexpected handshake frame")
+        elif kind == HELLO and not handshake.sent and len(parts) == 1 and len(parts[0]) == auth.NONCE_BYTES:
+            handshake.sent = True
+            proof = auth.proof(handshake.token, auth.CLIENT, parts[0])
+            self.protocol.send(0, AUTH, [proof, handshake.nonce])
+        elif kind == WELCOME and handshake.sent and len(parts) == 2:
+            if not auth.verify(handshake.token, auth.SERVER, handshake.nonce, parts[0]):
+                self._refuse("the runner server does not hold the runner token (wrong or missing token)")
+                return
+            try:
+                handshake.done.set_result(auth.decode_info(parts[1]))
+            except ValueError as exc:
+                self._refuse(str(exc))
+        else:
+            self._refuse("malformed handshake")
+
+    def _refuse(self, reason: str) -> None:
+        if self._handshake is not None and not self._handshake.done.done():
+            self._handshake.done.set_exception(ServiceUnavailable(f"runner server refused: {reason}"))
+        transport = self.protocol.transport
+        if transport is not None:
+            transport.abort()
+
     def _on_lost(self, exc: Exception | None) -> None:
         if self.closed:
             return
         self.closed = True
+        if self._handshake is not None and not self._handshake.done.done():
+            self._handshake.done.set_exception(
+                ServiceUnavailable("runner server closed the connection during authentication (a wrong or missing token?)")
+            )
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
@@ -302,6 +368,16 @@ class Client:
             transport.close()
         else:
             self._on_lost(None)
+
+
+class _Handshake:
+    """A client's side of the token handshake while it runs."""
+
+    def __init__(self, token: bytes, done: asyncio.Future[dict[str, Any]]) -> None:
+        self.token = token
+        self.nonce = auth.nonce()
+        self.sent = False  # AUTH went out
+        self.done = done  # the server's info, once it proved it holds the token
 
 
 class StreamHandler(Protocol):

@@ -8,6 +8,7 @@ light on purpose: the CLI imports it to build ``--help``.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,11 @@ class ServeOptions:
     #: the OTLP/HTTP collector to send traces to (``--otel-endpoint``); None leaves tracing to the
     #: ``OTEL_*`` environment (off without it)
     otel_endpoint: str | None = None
+    #: runners served by runner servers instead of local workers: name -> ``tcp://HOST:PORT``s
+    #: (``--remote-runner``, ``--runner-map``), called least-loaded first
+    remote_runners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the runner link's token file (``--token-file``; else ``$BENTOTUI_RUNNER_TOKEN``)
+    token_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
@@ -81,6 +87,65 @@ class ServeOptions:
             self.max_connections = default_max_connections()
         elif self.max_connections < 1:
             raise InvalidArgument(f"--max-connections must be at least 1, not {self.max_connections}")
+
+
+def remote_runners(flags: list[str], runner_map: str | None) -> dict[str, tuple[str, ...]]:
+    """``--remote-runner NAME=tcp://a:1[,tcp://b:2]`` (repeatable) and BentoML's ``--runner-map``
+    JSON (``{"NAME": "tcp://a:1"}``, a list of addresses allowed too) as one mapping."""
+    found: dict[str, list[str]] = {}
+    pairs: list[tuple[str, object]] = []
+    for flag in flags:
+        name, sep, addresses = flag.partition("=")
+        if not sep or not name.strip() or not addresses.strip():
+            raise InvalidArgument(f"--remote-runner takes NAME=tcp://HOST:PORT[,tcp://HOST:PORT...], not {flag!r}")
+        pairs.append((name.strip(), addresses.split(",")))  # a list of strings, checked below
+    if runner_map:
+        try:
+            mapping = json.loads(runner_map)
+        except ValueError as exc:
+            raise InvalidArgument(f"--runner-map is not JSON: {exc}") from None
+        if not isinstance(mapping, dict):
+            raise InvalidArgument('--runner-map takes a JSON object: {"runner_name": "tcp://HOST:PORT"}')
+        pairs += [(str(name), value) for name, value in mapping.items()]
+    for name, value in pairs:
+        given = [value] if isinstance(value, str) else value
+        if not isinstance(given, list) or not all(isinstance(a, str) and a.strip() for a in given):
+            raise InvalidArgument(f"runner {name!r}: addresses must be tcp://HOST:PORT strings, not {value!r}")
+        for address in given:
+            _tcp_address(f"runner {name!r}", address.strip())
+            found.setdefault(name, []).append(address.strip())
+    return {name: tuple(dict.fromkeys(addresses)) for name, addresses in found.items()}
+
+
+def _tcp_address(what: str, address: str, *, port_zero: bool = False) -> None:
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme != "tcp" or not host or not port.isdigit() or not (0 if port_zero else 1) <= int(port) < 65536:
+        raise InvalidArgument(f"{what}: {address!r} is not a tcp://HOST:PORT address")
+
+
+@dataclass
+class RunnerServerOptions:
+    """What ``bentotui start-runner-server`` accepts: which runner of TARGET to serve, where."""
+
+    target: str
+    runner_name: str
+    bind: str = "tcp://127.0.0.1:0"
+    working_dir: Path = field(default_factory=Path.cwd)
+    workers: int | None = None
+    python: str | None = None
+    gpus: float = 0
+    token_file: Path | None = None
+    log_format: str = "text"
+
+    def __post_init__(self) -> None:
+        _tcp_address("--bind", self.bind, port_zero=True)
+        self.working_dir = self.serve_options().working_dir  # checks the rest as serve does
+
+    def serve_options(self) -> ServeOptions:
+        """The same target as ``serve`` would load it."""
+        return ServeOptions(target=self.target, working_dir=self.working_dir, python=self.python,
+                            gpus=self.gpus, log_format=self.log_format, runner_workers=self.workers)
 
 
 def default_max_connections() -> int:

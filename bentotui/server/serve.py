@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bentotui import runs, tracing
 from bentotui.exceptions import BentotuiError, InvalidArgument
@@ -158,15 +158,28 @@ def _make_pool(target: ServeTarget, options: ServeOptions, metrics: ServerMetric
 
     if not options.python:
         for runner in runners:
-            runner.python = runner.python or _outside_python(runner)
+            if runner.name not in options.remote_runners:
+                runner.python = runner.python or outside_python(runner)
+    token = b""
+    if options.remote_runners:
+        from bentotui.runner.auth import load_token
+
+        token = load_token(options.token_file)
     return RunnerPool(
-        runners, workers=options.runner_workers, working_dir=str(target.working_dir),
-        sys_path=[str(target.working_dir)], observer=metrics, python=options.python,
-        on_worker_exit=metrics.worker_exited, gpus=options.gpus,
+        runners, **local_pool_options(options, target), observer=metrics, on_worker_exit=metrics.worker_exited,
+        remote=options.remote_runners, token=token,
     )
 
 
-def _outside_python(runner: Runner) -> str | None:
+def local_pool_options(options: ServeOptions, target: ServeTarget) -> dict[str, Any]:
+    """How the pool of ``serve`` or of a runner server starts its local workers."""
+    return {
+        "workers": options.runner_workers, "working_dir": str(target.working_dir),
+        "sys_path": [str(target.working_dir)], "python": options.python, "gpus": options.gpus,
+    }
+
+
+def outside_python(runner: Runner) -> str | None:
     """The ``runner.python`` setting for a runner whose framework this program cannot import.
 
     The slim PyInstaller bundle carries scikit-learn but not torch or transformers: their models

@@ -45,6 +45,10 @@ class Doubler(Runnable):
     def threads(self):
         return os.environ.get("OMP_NUM_THREADS")
 
+    @Runnable.method
+    def count(self, n):
+        yield from range(n)
+
 
 class Broken(Runnable):
     """Cannot be built: a worker must report the error, not hang."""

@@ -58,13 +58,13 @@ def test_missing_framework_needs_runner_python(doubler_model, monkeypatch):
     row = dataclasses.replace(registry.framework("bentotui.pytorch"), import_packages=("no_such_framework_pkg",))
     monkeypatch.setitem(registry._BY_MODULE, "bentotui.pytorch", row)
     with pytest.raises(InvalidArgument, match="needs no_such_framework_pkg.*runner.python"):
-        serve_module._outside_python(runner)
+        serve_module.outside_python(runner)
     config.set_value("runner.python", sys.executable)
-    assert serve_module._outside_python(runner) == sys.executable
+    assert serve_module.outside_python(runner) == sys.executable
 
 
 def test_framework_present_runs_in_process(doubler_model):
-    assert serve_module._outside_python(doubler_model.to_runner()) is None
+    assert serve_module.outside_python(doubler_model.to_runner()) is None
 
 
 def test_python_must_be_a_file(tmp_path):
