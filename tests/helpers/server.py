@@ -77,13 +77,15 @@ def serve(
     args: Sequence[str] = (),
     timeout: float = 60.0,
     wait_ready: bool = True,
+    command: str = "serve",
 ) -> Iterator[RunningServer]:
     """A running server for ``target`` (``module:attr`` in ``cwd``), ``model`` (a stored model tag),
-    or neither (the bentofile in ``cwd``)."""
+    or neither (the bentofile in ``cwd``); ``command`` may name ``serve``'s alias
+    ``start-http-server``."""
     run_id = runs.new_run_id()
     env = {**os.environ, **(env or {})}
     home = Path(env["BENTOTUI_HOME"])  # the test's home (conftest) unless ``env`` names another
-    argv = [*self_command(), "serve"]
+    argv = [*self_command(), command]
     if target is not None:
         argv.append(target)
     elif model is not None:
