@@ -26,6 +26,11 @@ long.  ``bentotui_stream`` is a 1.x service reading its runner's ``stream`` meth
     .venv/bin/python scripts/bench_serving.py                       # everything, ~6 min
     .venv/bin/python scripts/bench_serving.py --configs echo,bentotui_lr_batch --duration 3
     .venv/bin/python scripts/bench_serving.py --configs bentotui_stream,bentotui_stream_class,bentoml_stream --reps 3
+    .venv/bin/python scripts/bench_serving.py --configs bentotui_rf_batch,bentotui_rf_remote --conc 64 --reps 3
+
+``bentotui_{lr,rf}_remote`` serve the batched service with its runner in a runner server
+(``start-runner-server``) and the API in ``start-http-server --remote-runner``, on loopback: the
+cost of the network hop against the same service with local workers.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -361,6 +367,7 @@ class Bench:
                 name = f"iris_{model}_{batch}"
                 configs[f"bentotui_{model}_{batch}"] = (self._bentotui(name), "/predict", *iris)
             configs[f"bentoml_{model}_batch"] = (self._bentoml(model), "/predict", *bento_body)
+            configs[f"bentotui_{model}_remote"] = (self._bentotui_remote(f"iris_{model}_batch"), "/predict", *iris)
         stream_body = (
             json.dumps({"prompt": TEXT, "max_new_tokens": self.args.stream_tokens}).encode(), "application/json",
         )
@@ -380,6 +387,23 @@ class Bench:
         def launch(port: int):
             argv = [PY, "-m", "bentotui", "serve", target, "--port", str(port)]
             return argv, self.env, self.work / service_dir
+
+        return launch
+
+    def _bentotui_remote(self, service_dir: str):
+        """The same service with its runner in a ``start-runner-server`` process on loopback and
+        the API in ``start-http-server --remote-runner``: one shell whose children are both, so the
+        RSS and the stop cover the pair."""
+
+        def launch(port: int):
+            runner_port = free_port()
+            bentotui = shlex.join([PY, "-m", "bentotui"])
+            script = (
+                f"{bentotui} start-runner-server service:svc --runner-name {service_dir} "
+                f"--bind tcp://127.0.0.1:{runner_port} & exec {bentotui} start-http-server service:svc "
+                f"--port {port} --remote-runner {service_dir}=tcp://127.0.0.1:{runner_port}"
+            )
+            return ["sh", "-c", script], self.env, self.work / service_dir
 
         return launch
 
@@ -594,6 +618,8 @@ def summarize(results: list[dict], conc: list[int]) -> None:
         ("bentotui_lr_batch", "echo"),
         ("bentotui_rf_batch", "bentoml_rf_batch"),
         ("bentotui_rf_batch", "bentotui_rf_nobatch"),
+        ("bentotui_rf_remote", "bentotui_rf_batch"),
+        ("bentotui_lr_remote", "bentotui_lr_batch"),
         ("bentotui_lr_batch", "bentotui_lr_nobatch"),
         ("bentotui_text_batch", "bentotui_text_nobatch"),
     ]:

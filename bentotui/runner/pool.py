@@ -57,6 +57,7 @@ from bentotui.runner import auth
 from bentotui.runner import gpus as gpu_placement
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
+from bentotui.runner.remote import NameWatcher, is_name
 from bentotui.runner.runner import Runner
 from bentotui.runner.spec import TORCH_RESULTS_AS_NUMPY_ENV, WorkerSpec
 from bentotui.runner.stream import Receiver
@@ -122,9 +123,12 @@ class _RunnerGroup:
         #: the runner servers this runner's calls go to (``--remote-runner``); empty: local workers
         self.remote = tuple(remote)
         self.spec_json = WorkerSpec.for_runner(runner).to_json()
-        # a runner server's slots: one to start with, as many as it has workers once it answers
-        slots = [None] * workers if not remote else list(remote)
+        # a runner server's slots: one to start with, as many as it has workers once it answers;
+        # a host name gets slots for each address it resolves to (remote.NameWatcher)
+        slots = [None] * workers if not remote else [a for a in remote if not is_name(a)]
         self.workers = [_Worker(i, address) for i, address in enumerate(slots)]
+        names = [address for address in remote if is_name(address)]
+        self.names = NameWatcher(names, self._resolved) if names else None
         #: each worker's CUDA_VISIBLE_DEVICES (None: inherited), the same across its restarts
         self.gpus = gpu_placement.assign(
             gpu_request(runner, pool.gpus), workers, gpu_placement.visible_gpus(), runner.name
@@ -191,7 +195,11 @@ class _RunnerGroup:
         if not self.remote:
             await asyncio.gather(*(self.spawn(worker) for worker in self.workers))
             return
-        first = list(self.workers)  # connecting adds a slot per further worker of the runner server
+        if self.names is not None:
+            await self.names.refresh()  # slots for what the names stand for, connecting meanwhile
+            self.names.start()
+        first = [worker for worker in self.workers if worker.restarting is None]
+        # connecting adds a slot per further worker of the runner server
         results = await asyncio.gather(*(self.spawn(worker) for worker in first), return_exceptions=True)
         for worker, result in zip(first, results, strict=True):
             if isinstance(result, BaseException):
@@ -230,6 +238,28 @@ class _RunnerGroup:
             slot = _Worker(len(self.workers), address)
             self.workers.append(slot)  # the dispatchers hold this list
             self._schedule_restart(slot, failing=False, delay=0.0)
+
+    def _resolved(self, name: str, addresses: set[str]) -> None:
+        """A host name now stands for ``addresses``: connect to the new ones, drop the slots of
+        those it no longer names (unless given otherwise too)."""
+        for address in sorted(addresses - {worker.address for worker in self.workers}):
+            self._grow(address, 1)
+        assert self.names is not None  # only its watcher calls this
+        kept = set(self.remote).union(*self.names.current.values())
+        gone = {worker.address for worker in self.workers} - kept
+        for worker in [w for w in self.workers if w.address in gone]:
+            log.info("runner %s: runner server %s is no longer in %s; dropping it", self.runner.name, worker.address, name)
+            self._drop(worker)
+        self.workers[:] = [worker for worker in self.workers if worker.address not in gone]
+
+    @staticmethod
+    def _drop(worker: _Worker) -> None:
+        if worker.restarting is not None:
+            worker.restarting.cancel()
+            worker.restarting = None
+        client, worker.client = worker.client, None  # so that closing it starts no reconnection
+        if client is not None:
+            client.close()
 
     async def _start_process(self, worker: _Worker) -> Client:
         """Start the worker's process, wait for its handshake, connect."""
@@ -329,6 +359,8 @@ class _RunnerGroup:
     async def stop(self) -> None:
         for dispatcher in self.dispatchers.values():
             dispatcher.close("the server is stopping")
+        if self.names is not None:
+            await self.names.stop()
         for worker in self.workers:
             if worker.restarting is not None:
                 worker.restarting.cancel()

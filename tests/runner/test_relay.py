@@ -82,8 +82,8 @@ async def test_calls_batches_errors_and_streams_cross_the_link(runner_server, ap
     results = await asyncio.wait_for(asyncio.gather(*(runner.async_run(x) for x in inputs)), 30)
     for i, (x, result) in enumerate(zip(inputs, results, strict=True)):
         assert result.shape == x.shape and (result == 2.0 * i).all(), i
-    pids = {await runner.pid.async_run() for _ in range(20)}
-    assert pids  # non-batchable calls run too
+    pids = set(await asyncio.gather(*(runner.pid.async_run() for _ in range(40))))
+    assert len(pids) == 2  # non-batchable calls too, spread over the runner server's two workers
     with pytest.raises(BadInput, match="expected 4 features, got 2"):
         await runner.fail.async_run("bad")
     items = [item async for item in runner.count.async_stream(5)]
@@ -255,3 +255,41 @@ async def test_the_api_side_reconnects_when_the_runner_server_returns(runner_ser
     await runner_server(port=port)
     await until(lambda: pool.ready, within=30)
     assert (await runner.async_run(np.ones((1, 2))) == 2).all()
+
+
+async def test_a_host_name_gets_a_slot_per_address_it_resolves_to(runner_server, monkeypatch):
+    """A headless Service's name resolves to every ready pod: calls spread over all of them, and
+    a pod that leaves the answer is dropped (DNS itself stands in: lookups are served from a dict)."""
+    from bentotui.runner import remote
+
+    first, second = await runner_server(), await runner_server()
+    answers = {"runners.example.internal": {first.address}}
+
+    async def resolve(address: str) -> set[str]:
+        return set(answers[remote.parse_address(address)[1]])
+
+    monkeypatch.setattr(remote, "resolve", resolve)
+    runner = doubler()
+    pool = RunnerPool([runner], remote={"doubler": ["tcp://runners.example.internal:7000"]}, token=TOKEN)
+    await pool.start()
+    try:
+        await until(lambda: pool.ready)
+        answers["runners.example.internal"] = {first.address, second.address}
+        await pool._groups[0].names.refresh()
+        await until(lambda: sum(w["alive"] for w in pool.stats()["doubler"]["workers"]) == 2)
+        parents = set(await asyncio.gather(*(runner.pid.async_run() for _ in range(40))))
+        assert len(parents) == 2  # each runner server's worker answered
+        answers["runners.example.internal"] = {second.address}
+        await pool._groups[0].names.refresh()
+        assert [w["address"] for w in pool.stats()["doubler"]["workers"]] == [second.address]
+        assert (await runner.async_run(np.ones((1, 2))) == 2).all()
+    finally:
+        await pool.stop()
+
+
+async def test_names_resolve_through_the_system_resolver():
+    from bentotui.runner import remote
+
+    assert "tcp://127.0.0.1:7000" in await remote.resolve("tcp://localhost:7000")
+    assert not remote.is_name("tcp://localhost:1") and not remote.is_name("tcp://[::1]:1")
+    assert remote.is_name("tcp://where-runner.default.svc.cluster.local:7000")
