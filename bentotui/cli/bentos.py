@@ -18,6 +18,7 @@ import typer
 
 from bentotui.cli._output import InfoFormat, ListFormat, dump, relative_time, warn_skipped
 from bentotui.cli._store_commands import StoreKind, add_transfer_commands
+from bentotui.exceptions import InvalidArgument
 
 if TYPE_CHECKING:
     from bentotui.store.bentos import Bento, BentoStore
@@ -180,11 +181,29 @@ def deploy_k8s(
     max_replicas: int | None = typer.Option(None, "--max-replicas", min=1, help="Autoscaler maximum (default 4x)."),
     image: str | None = typer.Option(None, "--image", help="Image to run (default NAME:VERSION of the bento)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write one YAML file per kind here (else stdout)."),
+    split_runners: bool = typer.Option(
+        False, "--split-runners", help="Run each runner in its own Deployment (start-runner-server), scaled apart "
+        "from the API, linked by a token kept in a Secret.",
+    ),
+    runner_replicas: int | None = typer.Option(
+        None, "--runner-replicas", min=1, help="Replicas of each runner with --split-runners (default: --replicas)."
+    ),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="The runner token for the Secret with --split-runners (default: a new random one)."
+    ),
 ) -> None:
     """Kubernetes manifests for a bento: Deployment, Service and HorizontalPodAutoscaler."""
     from bentotui.bento import k8s
 
-    documents = k8s.bento_manifests(tag, k8s.DeployOptions(replicas=replicas, max_replicas=max_replicas, image=image))
+    if (runner_replicas is not None or token_file is not None) and not split_runners:
+        raise InvalidArgument("--runner-replicas and --token-file go with --split-runners")
+    token = None
+    if token_file is not None:
+        from bentotui.runner.auth import load_token
+
+        token = load_token(token_file).decode()
+    options = k8s.DeployOptions(replicas=replicas, max_replicas=max_replicas, image=image, runner_replicas=runner_replicas)
+    documents = k8s.bento_manifests(tag, options, split_runners=split_runners, token=token)
     if output is None:
         typer.echo(k8s.render(documents), nl=False)
         return
