@@ -15,6 +15,7 @@ from bentotui.server.options import (
     DEFAULT_TIMEOUT_S,
     RunnerServerOptions,
     ServeOptions,
+    depends,
     remote_runners,
 )
 
@@ -79,18 +80,25 @@ def serve_cmd(
     token_file: Path = typer.Option(
         None, "--token-file", help="File holding the runner link's token (default: $BENTOTUI_RUNNER_TOKEN)."
     ),
+    depends_on: list[str] = typer.Option(
+        [], "--depends", envvar="BENTOML_SERVE_DEPENDS", metavar="NAME=URL",
+        help="BentoML's: call the service NAME that depends(...) refers to at URL (http://HOST:PORT) instead of "
+        "in process, or runner NAME on a runner server (tcp://HOST:PORT). Repeatable.",
+    ),
     run_id: str = typer.Option(None, "--run-id", hidden=True, help="Registry id (set by the TUI/runs.start_run)."),
     # BentoML 1.0/1.1 READMEs pass these; bentotui always serves the one (production) way
     _production: bool = typer.Option(False, "--production", hidden=True, help="Accepted for BentoML commands."),
     _development: bool = typer.Option(False, "--development", hidden=True, help="Accepted for BentoML commands."),
 ) -> None:
     """Serve a service (module:attr) or a stored model (--model TAG) over HTTP."""
+    runner_depends, service_depends = depends(depends_on)
     options = ServeOptions(
         target=target, model=model, host=host, port=port, working_dir=working_dir or Path.cwd(),
         runner_workers=runner_workers, gpus=gpus, timeout=timeout, max_concurrency=max_concurrency, max_body=max_body,
         read_timeout=read_timeout, max_connections=max_connections, log_format=log_format, run_id=run_id, python=str(python) if python else None,
         allowed_hosts=tuple(allowed_hosts), cors_origins=tuple(cors_origins), otel_endpoint=otel_endpoint,
-        remote_runners=remote_runners(remote_runner, runner_map), token_file=token_file,
+        remote_runners=remote_runners([*remote_runner, *runner_depends], runner_map), token_file=token_file,
+        depends=service_depends,
     )
     if reload:
         _reload(options.working_dir)

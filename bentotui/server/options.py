@@ -63,6 +63,8 @@ class ServeOptions:
     remote_runners: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: the runner link's token file (``--token-file``; else ``$BENTOTUI_RUNNER_TOKEN``)
     token_file: Path | None = None
+    #: ``depends(Other)`` served elsewhere: service name -> http(s) URL (``--depends NAME=URL``)
+    depends: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
@@ -87,6 +89,24 @@ class ServeOptions:
             self.max_connections = default_max_connections()
         elif self.max_connections < 1:
             raise InvalidArgument(f"--max-connections must be at least 1, not {self.max_connections}")
+
+
+def depends(flags: list[str]) -> tuple[list[str], dict[str, str]]:
+    """BentoML 1.4's ``--depends NAME=ADDRESS`` (repeatable): a ``tcp://`` address names a runner
+    server (as ``--remote-runner``), an ``http(s)://`` URL the deployment of the service NAME that
+    ``depends(...)`` refers to.  Returns the runner flags and the services' URLs."""
+    from bentotui.service.remote import check_url
+
+    runners, services = [], {}
+    for flag in flags:
+        name, sep, address = (part.strip() for part in flag.partition("="))
+        if not sep or not name or not address:
+            raise InvalidArgument(f"--depends takes NAME=http://HOST:PORT or NAME=tcp://HOST:PORT, not {flag!r}")
+        if address.startswith("tcp://"):
+            runners.append(f"{name}={address}")
+        else:
+            services[name] = check_url(address, f"--depends {name}")
+    return runners, services
 
 
 def remote_runners(flags: list[str], runner_map: str | None) -> dict[str, tuple[str, ...]]:

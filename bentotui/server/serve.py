@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 import os
 import signal
@@ -91,6 +92,10 @@ def serve(options: ServeOptions) -> int:
     run_id = options.run_id or runs.new_run_id()
     # before the service is imported: `with bentoml.importing():` blocks must now raise
     os.environ[SERVING_ENV] = run_id
+    if options.depends:  # read where depends(...) resolves, in this process and its workers
+        from bentotui.service.remote import DEPENDS_ENV
+
+        os.environ[DEPENDS_ENV] = json.dumps(options.depends)
     log_path = runs.log_path_for(run_id)
     log_path.touch()
     tee = StderrTee(log_path)

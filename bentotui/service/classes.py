@@ -117,12 +117,21 @@ class _Dependency:
 
     BentoML runs dependencies as separate services; here the dependency lives in the same runner
     worker as its user, which keeps ``self.other.method(...)`` calls cheap and needs no networking.
+    A dependency given a ``url`` (or served elsewhere: ``start-http-server --depends NAME=URL``)
+    is called over HTTP instead (:class:`~bentotui.service.remote.RemoteService`).
     """
 
-    def __init__(self, target: type) -> None:
-        if not is_service_class(target):
+    def __init__(self, target: type | None, url: str | None) -> None:
+        if target is not None and not is_service_class(target):
             raise BuildError(f"bentotui.depends expects a @bentotui.service class, got {target!r}")
+        if target is None and url is None:
+            raise BuildError("bentotui.depends needs a @bentotui.service class or url=")
+        if url is not None:
+            from bentotui.service.remote import check_url
+
+            url = check_url(url, "bentotui.depends(url=...)")
         self.target = target
+        self.url = url
         self.attr = ""
 
     def __set_name__(self, owner: type, attr: str) -> None:
@@ -132,15 +141,43 @@ class _Dependency:
         if instance is None:
             return self
         if self.attr not in instance.__dict__:
-            from bentotui.service.dependency import DependencyHandle
-
-            instance.__dict__[self.attr] = DependencyHandle(self.target())
+            instance.__dict__[self.attr] = self._resolve()
         return instance.__dict__[self.attr]
 
+    def _resolve(self) -> Any:
+        url = self.url
+        if url is None and self.target is not None:
+            from bentotui.service.remote import remote_urls
 
-def depends(target: type) -> Any:
-    """Use another ``@service`` class from this one (see :class:`_Dependency`)."""
-    return _Dependency(target)
+            urls = remote_urls()
+            url = urls.get(service_config(self.target).name) or urls.get(self.target.__name__)
+        if url is not None:
+            from bentotui.service.remote import RemoteService
+
+            return RemoteService(url, self.target)
+        from bentotui.service.dependency import DependencyHandle
+
+        assert self.target is not None  # __init__ refused neither
+        return DependencyHandle(self.target())
+
+
+def depends(
+    on: type | None = None, *, url: str | None = None, deployment: str | None = None, cluster: str | None = None
+) -> Any:
+    """Use another ``@service`` class from this one, in process, or at ``url`` over HTTP (see
+    :class:`_Dependency`); BentoCloud's ``deployment=``/``cluster=`` have no meaning here."""
+    if deployment is not None or cluster is not None:
+        raise BuildError(
+            "bentotui.depends(deployment=...) names a BentoCloud deployment, which bentotui does not reach: "
+            "give the deployment's address as url=..."
+        )
+    return _Dependency(on, url)
+
+
+def service_config(cls: type) -> ServiceConfig:
+    """What ``@service`` recorded on ``cls``."""
+    config: ServiceConfig = cls.__dict__[ATTR]
+    return config
 
 
 # --- lifecycle hooks and mounted apps ------------------------------------------------------------
@@ -208,7 +245,10 @@ def _hooks(cls: type, marker: str, where: str) -> list[str]:
 def dependencies_of(cls: type) -> list[type]:
     """The ``@service`` classes ``cls`` uses through ``depends(...)`` (inherited ones too)."""
     return [
-        value.target for klass in cls.__mro__ for value in vars(klass).values() if isinstance(value, _Dependency)
+        value.target
+        for klass in cls.__mro__
+        for value in vars(klass).values()
+        if isinstance(value, _Dependency) and value.target is not None
     ]
 
 
