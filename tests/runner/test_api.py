@@ -13,7 +13,7 @@ from tests.runner.runnables import Doubler
 
 def test_methods_are_discovered_with_their_config():
     methods = Doubler.runnable_methods()
-    assert set(methods) == {"predict", "width4", "pid", "fail", "threads"}
+    assert set(methods) == {"predict", "width4", "pid", "fail", "threads", "count"}
     assert methods["predict"].batchable and methods["predict"].input_dim == 0
     assert not methods["pid"].batchable
 
