@@ -14,6 +14,9 @@ follow their stream.  So the hop costs a copy of each frame through the kernel, 
 An API server opens one connection per worker (the ``WELCOME`` info says how many), which keeps
 every worker busy with the dispatcher's usual rule; several API servers may share one runner server.
 
+Hostile peers: before authenticating, a connection may send one small frame within 5 s (see
+:mod:`~bentotui.runner.auth`), and at most :data:`MAX_UNAUTHENTICATED` may wait at once.
+
 Failures: a call relayed to a worker that dies fails upstream with ``ServiceUnavailable`` (it may
 have run), a call that finds no live worker is refused the same way at once; an API server that
 goes away has its open streams cancelled on the workers.
@@ -53,6 +56,9 @@ log = logging.getLogger("bentotui.runner")
 
 #: reply kinds that end what they answer
 _FINAL = frozenset((RESULT, ERROR, END, FAIL))
+#: connections waiting to authenticate at once; more are closed at once (each holds a 256 KiB
+#: buffer for AUTH_TIMEOUT_S, so this bounds what a flood of idle peers costs to 16 MiB)
+MAX_UNAUTHENTICATED = 64
 
 
 class RelayClient(Client):
@@ -137,16 +143,32 @@ class Upstream(FrameProtocol):
         #: this connection's open streams: its id -> (worker connection, the id there)
         self.streams: dict[int, tuple[RelayClient, int]] = {}
         self._deadline: asyncio.TimerHandle | None = None
+        self._pending = False  # counted in the server's connections waiting to authenticate
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        server = self.server
+        if server.unauthenticated >= MAX_UNAUTHENTICATED:  # a flood of idle connections: each costs a buffer
+            self._refuse(f"{MAX_UNAUTHENTICATED} connections already waiting to authenticate")
+            return
+        server.unauthenticated += 1
+        self._pending = True
         self._deadline = asyncio.get_running_loop().call_later(auth.AUTH_TIMEOUT_S, self._refuse, "no handshake in time")
         self.send(0, HELLO, [self.nonce])
 
+    def _settle(self) -> None:
+        """No longer waiting to authenticate (in, refused or gone)."""
+        if self._pending:
+            self._pending = False
+            self.server.unauthenticated -= 1
+        if self._deadline is not None:
+            self._deadline.cancel()
+
     def _refuse(self, reason: str) -> None:
         log.warning("runner server: refused %s: %s", self.peer, reason)
+        self._settle()
         if self.transport is not None:
             self.transport.abort()
 
@@ -172,8 +194,7 @@ class Upstream(FrameProtocol):
             return
         self.authenticated = True
         self.max_body = sys.maxsize  # an authenticated peer may send calls, so bounding it buys nothing
-        if self._deadline is not None:
-            self._deadline.cancel()
+        self._settle()
         info = {"runner": server.runner.name, "workers": server.worker_slots}
         self.send(0, WELCOME, [auth.proof(server.token, auth.SERVER, parts[1]), auth.encode_info(info)])
         log.info("runner server: API server %s connected", self.peer)
@@ -206,8 +227,7 @@ class Upstream(FrameProtocol):
             self.streams.pop(msg_id, None)
 
     def _lost(self, exc: Exception | None) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
+        self._settle()
         streams, self.streams = self.streams, {}
         for client, local_id in streams.values():
             client.forward(local_id, CANCEL, [memoryview(b"")])
@@ -228,6 +248,8 @@ class RunnerServer:
         self.pool = RunnerPool([runner], client_class=RelayClient, **pool_options)
         self.address = ""
         self._server: asyncio.AbstractServer | None = None
+        #: connections that have not authenticated yet (bounded: see MAX_UNAUTHENTICATED)
+        self.unauthenticated = 0
 
     @property
     def workers(self) -> Sequence[WorkerLike]:

@@ -293,3 +293,29 @@ async def test_names_resolve_through_the_system_resolver():
     assert "tcp://127.0.0.1:7000" in await remote.resolve("tcp://localhost:7000")
     assert not remote.is_name("tcp://localhost:1") and not remote.is_name("tcp://[::1]:1")
     assert remote.is_name("tcp://where-runner.default.svc.cluster.local:7000")
+
+
+async def test_a_flood_of_idle_connections_is_bounded_and_leaves_room_for_api_servers(runner_server, monkeypatch):
+    from bentotui.runner import relay
+
+    monkeypatch.setattr(relay, "MAX_UNAUTHENTICATED", 4)
+    server = await runner_server()
+    host, port = server.host, int(server.address.rpartition(":")[2])
+    idle = [await asyncio.open_connection(host, port) for _ in range(6)]
+    try:
+        await until(lambda: server.unauthenticated == 4)
+        closed = 0
+        for reader, _ in idle:
+            try:
+                data = await asyncio.wait_for(reader.read(4096), 5)
+            except ConnectionResetError:
+                data = b""
+            closed += not data
+        assert closed == 2  # the ones over the bound got nothing but a close; the others a HELLO
+    finally:
+        for _, writer in idle:
+            writer.close()
+    await until(lambda: server.unauthenticated == 0)  # their slots are free again
+    client = await Client.connect(server.address, token=TOKEN)
+    assert client.peer == {"runner": "doubler", "workers": 1}
+    client.close()
