@@ -42,6 +42,9 @@ async def main() -> None:
         "tui-servers": scenes.show_servers,
         "tui-requests": scenes.show_requests,
         "tui-logs": show_log,
+        "tui-stream": scenes.show_stream,
+        "tui-tasks": scenes.show_tasks,
+        "tui-batching": scenes.show_batching,
     }
     for name, scene in shots.items():
         for suffix, size in SIZES.items():

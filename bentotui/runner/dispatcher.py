@@ -53,6 +53,7 @@ from bentotui.runner import containers
 from bentotui.runner.containers import CallSignature
 from bentotui.runner.cost import CostModel
 from bentotui.runner.errors import RunnerError
+from bentotui.runner.insight import EXPIRED, NO_WORKER, OVERLOADED, BatchLog
 from bentotui.runner.transport import Client
 
 if TYPE_CHECKING:
@@ -153,6 +154,7 @@ class Dispatcher:
         self.observer = observer
         self.on_free = on_free or self.pump
         self.cost = CostModel()
+        self.log = BatchLog()  # for people (the TUI's batching panel): sizes, waits, refusals
         self.queue: deque[_Call] = deque()
         self.queued_rows = 0
         self._busy_since: dict[Client, tuple[float, int]] = {}  # this method's batch on a worker
@@ -173,16 +175,19 @@ class Dispatcher:
         if not clients:
             refusal = no_live_worker(self.runner, self.workers)
             if refusal is not None:
+                self.log.refuse(NO_WORKER, refusal.message)
                 raise refusal
         loop = asyncio.get_running_loop()
         now = loop.time()
         if clients and self.cost.warm:  # with none, the queue timer alone bounds the wait
             eta = self._eta(rows, clients, now)
             if eta > self.max_latency_s:
-                raise ServiceUnavailable(
+                error = ServiceUnavailable(
                     f"runner {self.runner!r} is overloaded: {self.method} would take about "
                     f"{eta * 1000:.0f} ms, over max_latency_ms={self.max_latency_s * 1000:.0f}"
                 )
+                self.log.refuse(OVERLOADED, error.message)
+                raise error
         if self._last_arrival is not None:
             gap = (now - self._last_arrival) / rows
             self._gap = gap if self._gap is None else 0.8 * self._gap + 0.2 * gap
@@ -226,16 +231,19 @@ class Dispatcher:
     def _expire(self) -> None:
         self._timer = None
         deadline = asyncio.get_running_loop().time() - self.max_latency_s
+        expired = 0
+        message = (
+            f"runner {self.runner!r}: {self.method} waited over max_latency_ms={self.max_latency_s * 1000:.0f} "
+            "for a worker"
+        )
         while self.queue and self.queue[0].arrived <= deadline:
             call = self.queue.popleft()
             self.queued_rows -= call.rows
             if not call.future.done():
-                call.future.set_exception(
-                    ServiceUnavailable(
-                        f"runner {self.runner!r}: {self.method} waited over "
-                        f"max_latency_ms={self.max_latency_s * 1000:.0f} for a worker"
-                    )
-                )
+                call.future.set_exception(ServiceUnavailable(message))
+                expired += 1
+        if expired:
+            self.log.refuse(EXPIRED, message, expired)
         if self.queue:
             self._arm()
 
@@ -349,7 +357,9 @@ class Dispatcher:
         if exc is None:
             exec_s = now - started
             self.cost.update(rows, exec_s)
-            report(self.observer, self.runner, self.method, rows, started - batch[0].arrived, exec_s)
+            queue_wait_s = started - batch[0].arrived
+            self.log.batch(rows, queue_wait_s, exec_s)
+            report(self.observer, self.runner, self.method, rows, queue_wait_s, exec_s)
             try:
                 pieces = containers.split(future.result(), [call.rows for call in batch], self.output_dim)
             except BentotuiError as error:
@@ -377,6 +387,16 @@ class Dispatcher:
         self._timer = self._cork = None
         queue, self.queue, self.queued_rows = self.queue, deque(), 0
         self._fail(list(queue), exc)
+
+    def insight(self) -> dict[str, Any]:
+        """The batching panel's view of this method: limits, queue, cost line and its log."""
+        return {
+            "max_batch_size": self.max_batch_size,
+            "max_latency_ms": self.max_latency_s * 1000,
+            "queued_rows": self.queued_rows,
+            "cost": {"per_row_ms": self.cost.a * 1000, "fixed_ms": self.cost.b * 1000, "warm": self.cost.warm},
+            **self.log.snapshot(),
+        }
 
     def close(self, reason: str) -> None:
         """Fail everything still queued (the pool is stopping)."""

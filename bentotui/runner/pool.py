@@ -7,6 +7,7 @@ The whole public surface::
     await pool.start()   # spawn and connect every worker, bind every runner to them
     pool.ready           # True while every runner has at least one live worker (/readyz)
     pool.stats()         # per runner: workers (pid, alive, restarts, in flight), queued rows
+    pool.insight()       # the same plus each batchable method's cost line, batch sizes, refusals
     await pool.stop()    # fail queued calls, SIGTERM then SIGKILL the workers, unbind runners
 
 After ``start()``, ``await runner.async_run(...)`` (and ``runner.run(...)`` from a thread other
@@ -566,6 +567,14 @@ class RunnerPool:
         return not self.stopping and all(
             any(worker.alive for worker in group.workers) for group in self._groups
         )
+
+    def insight(self) -> dict[str, Any]:
+        """:meth:`stats` plus, per batchable method, what its dispatcher did (the TUI's batching
+        panel; see :mod:`bentotui.runner.insight`)."""
+        stats = self.stats()
+        for group in self._groups:
+            stats[group.runner.name]["methods"] = {name: d.insight() for name, d in group.dispatchers.items()}
+        return stats
 
     def stats(self) -> dict[str, Any]:
         return {

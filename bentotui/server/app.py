@@ -62,6 +62,7 @@ from bentotui.server.mounts import (
 )
 from bentotui.server.options import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_READ_TIMEOUT_S
 from bentotui.server.streaming import OpenStream, open_stream
+from bentotui.server.usage import ProcessUsage
 from bentotui.service.context import respond_in_request
 from bentotui.service.service import RESERVED_ROUTES as _FIXED_ENDPOINTS
 from bentotui.service.service import STATIC_PREFIX
@@ -103,6 +104,7 @@ _CLOSE = {"connection": "close"}  # h11 closes the connection once this response
 #: every 503 says when to come back (RFC 9110 10.2.3): a worker restart or an overload passes in
 #: about a second, so clients that honour it (urllib3's Retry, browsers, k8s probes) do not hammer
 RETRY_AFTER = {"retry-after": "1"}
+NO_STORE = {"cache-control": "no-store"}  # live numbers: never from a cache
 
 
 def _endpoint_label(path: str) -> str:
@@ -401,6 +403,15 @@ def create_app(
     @app.get("/metrics")
     async def metrics_route() -> Response:
         return Response(metrics.render(), content_type=METRICS_CONTENT_TYPE)
+
+    usage = ProcessUsage()
+
+    @app.get("/runners.json")
+    async def runners_json() -> Response:
+        """Workers with their CPU and memory, and each batchable method's batching (the TUI's
+        batching panel)."""
+        body = usage.annotate({} if pool is None else pool.insight())
+        return Response(json.dumps(body), content_type="application/json", headers=NO_STORE)
 
     documents: dict[str, bytes] = {}  # the service's descriptions, built on first request
 

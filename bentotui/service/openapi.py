@@ -70,6 +70,11 @@ _INFRA_ROUTES = {
     "/livez": ("Liveness: 200 while the process serves", "text/plain"),
     "/readyz": ("Readiness: 200 once every runner has a live worker, else 503", "text/plain"),
     "/metrics": ("Prometheus metrics", "text/plain"),
+    "/runners.json": (
+        "Runner workers (pid, CPU, memory, calls in flight) and each batchable method's batching: "
+        "its fitted cost line, batch sizes, queue wait and the last refusals with their reasons",
+        "application/json",
+    ),
 }
 
 
@@ -191,9 +196,8 @@ def _permissive_operation(api: APISpec) -> dict[str, Any]:
 
 
 def _infra_operation(route: str, summary: str, media_type: str) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {media_type: {"schema": {"type": "string"}}}}
-    }
+    schema = {"type": "object"} if media_type == "application/json" else {"type": "string"}
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": {media_type: {"schema": schema}}}}
     if route == "/readyz":
         responses["503"] = {
             "description": "A runner is not ready",
@@ -201,7 +205,7 @@ def _infra_operation(route: str, summary: str, media_type: str) -> dict[str, Any
         }
     # "infra.healthz" is not an identifier, so it cannot clash with an API name.
     return {
-        "operationId": f"infra.{route.strip('/')}",
+        "operationId": f"infra.{route.strip('/').removesuffix('.json')}",
         "tags": [INFRA_TAG],
         "summary": summary,
         "responses": responses,

@@ -150,6 +150,27 @@ async def probe(http: httpx.AsyncClient, url: str, clock: Any = time.time) -> tu
         return ready, None
 
 
+async def fetch_runners(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    """The server's ``/runners.json`` (workers with CPU and memory, batching per method)."""
+    import httpx
+
+    try:
+        response = await http.get(url.rstrip("/") + "/runners.json", timeout=PROBE_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise BentotuiError(f"cannot reach {url}: {exc}") from None
+    if response.status_code == 404:
+        raise BentotuiError(f"{url} has no /runners.json (a server older than this TUI, or not bentotui)")
+    if response.status_code != 200:
+        raise BentotuiError(f"{url}/runners.json answered {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        raise BentotuiError(f"{url}/runners.json is not JSON") from None
+    if not isinstance(body, dict):
+        raise BentotuiError(f"{url}/runners.json is not a JSON object")
+    return body
+
+
 async def fetch_apis(http: httpx.AsyncClient, url: str) -> list[ApiInfo]:
     import httpx
 

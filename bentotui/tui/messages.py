@@ -140,3 +140,15 @@ class TaskAnswered(Message):
     action: str
     task_id: str
     entry: HistoryEntry
+
+
+@dataclass
+class RunnersFetched(Message):
+    """One poll of a server's ``/runners.json`` for the batching panel (or why it failed)."""
+
+    url: str
+    body: dict[str, Any] | None
+    error: str | None = None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunnersFetched) and message.url == self.url

@@ -310,3 +310,44 @@ def test_cost_model_with_a_flat_cost_is_all_fixed_cost():
     for n in (1, 8) * 10:
         cost.update(n, 0.05)
     assert cost.a == pytest.approx(0.0, abs=1e-9) and cost.b == pytest.approx(0.05)
+
+
+async def test_insight_keeps_the_cost_line_batch_sizes_waits_and_each_refusal_with_its_reason():
+    """What the TUI's batching panel shows comes from here: every refusal is logged with the
+    message its 503 carried, batches by size, and the fitted line."""
+    client = FakeClient()
+    dispatcher = make(client, max_batch_size=2, max_latency_ms=100)
+    for _ in range(CostModel.WARM_AFTER):
+        dispatcher.cost.update(1, 0.03)
+        dispatcher.cost.update(2, 0.06)
+    with pytest.raises(ServiceUnavailable, match="overloaded") as refused:
+        for _ in range(50):
+            dispatcher.submit(([1],), {})
+    await turn()
+    client.finish(0)
+    await turn()
+    insight = dispatcher.insight()
+    assert insight["max_batch_size"] == 2 and insight["max_latency_ms"] == 100
+    assert insight["cost"]["warm"] and insight["cost"]["per_row_ms"] > 0  # the line fitted so far
+    assert insight["batches"] == 1 and insight["sizes"] == {"2": 1}
+    assert insight["queue_wait_ms"]["p50"] >= 0 and insight["exec_ms"]["max"] >= 0
+    assert insight["refused"] == {"overloaded": 1}
+    [refusal] = insight["refusals"]
+    assert refusal["kind"] == "overloaded" and refusal["message"] == str(refused.value.message)
+    assert "would take about" in refusal["message"]
+
+
+async def test_expired_and_no_worker_refusals_are_logged_too():
+    client = FakeClient()
+    dispatcher = make(client, max_latency_ms=50)
+    dispatcher.submit(([1],), {})  # stuck on the worker
+    await turn()
+    waiting = [dispatcher.submit(([2],), {}), dispatcher.submit(([3],), {})]
+    with pytest.raises(ServiceUnavailable):
+        await asyncio.wait_for(asyncio.gather(*waiting), 2)
+    client.closed = True
+    with pytest.raises(ServiceUnavailable, match="no live worker"):
+        dispatcher.submit(([4],), {})
+    log = dispatcher.insight()
+    assert log["refused"] == {"expired": 2, "no_worker": 1}
+    assert [r["kind"] for r in log["refusals"]] == ["expired", "no_worker"] and log["refusals"][0]["calls"] == 2

@@ -10,11 +10,13 @@ from bentotui.tui.app import BentoApp
 from bentotui.tui.messages import (
     ApisLoaded,
     ResponseReceived,
+    RunnersFetched,
     RunsListed,
     ServerProbed,
     StoreLoaded,
     TasksLoaded,
 )
+from bentotui.tui.screens.batching import BatchingScreen
 from bentotui.tui.screens.dialogs import ConfirmDialog
 from bentotui.tui.screens.logs import LogsScreen
 from bentotui.tui.settings import TuiSettings
@@ -85,6 +87,17 @@ async def show_tasks(pilot) -> None:
     await pilot.pause()
     await pilot.press("ctrl+o")
     await pilot.pause()
+
+
+async def show_batching(pilot) -> None:
+    """The batching panel of run-a after three polls of its ``/runners.json``."""
+    await show_servers(pilot)
+    screen = BatchingScreen(data.URL, "service:svc (run-a)")
+    pilot.app.push_screen(screen)
+    await pilot.pause()
+    for body in data.runners_bodies():  # one at a time: a newer poll replaces one still queued
+        screen.post_message(RunnersFetched(data.URL, body))
+        await pilot.pause()
 
 
 async def show_log(pilot, folder: Path) -> None:

@@ -257,3 +257,37 @@ def tasks() -> list[TaskRow]:
         TaskRow.of(TaskRecord(i, TASK_SERVICE, name, status, at(c) or "", "owner", at(e), at(f)))
         for i, name, status, c, e, f in rows
     ]
+
+
+def runners_bodies() -> list[dict]:
+    """Two polls of ``/runners.json`` of an iris server under a burst it could not all take: two
+    workers (CPU and memory changing between polls), one batchable method with its cost line,
+    batch sizes and three refusals."""
+    now = clock()
+
+    def body(cpu: tuple[float, float], rss_mb: tuple[int, int]) -> dict:
+        workers = [
+            {"pid": 4312 + i, "address": None, "alive": True, "restarts": 0, "inflight": 1,
+             "cpu_percent": cpu[i], "rss_bytes": rss_mb[i] * 2**20}
+            for i in range(2)
+        ]
+        predict = {
+            "max_batch_size": 64, "max_latency_ms": 200.0, "queued_rows": 12,
+            "cost": {"per_row_ms": 0.42, "fixed_ms": 1.8, "warm": True},
+            "batches": 412, "sizes": {"1": 40, "3": 22, "6": 51, "12": 96, "27": 130, "64": 73},
+            "queue_wait_ms": {"p50": 3.1, "p99": 41.7, "max": 88.0},
+            "exec_ms": {"p50": 9.8, "p99": 28.4, "max": 30.9},
+            "refused": {"overloaded": 5, "expired": 2},
+            "refusals": [
+                {"at": now - 42, "kind": "expired", "calls": 2,
+                 "message": "runner 'iris_clf': predict waited over max_latency_ms=200 for a worker"},
+                {"at": now - 7, "kind": "overloaded", "calls": 1,
+                 "message": "runner 'iris_clf' is overloaded: predict would take about 586 ms, over max_latency_ms=200"},
+            ],
+        }
+        return {
+            "api": {"pid": 4310, "cpu_percent": 61.0, "rss_bytes": 58 * 2**20},
+            "runners": {"iris_clf": {"workers": workers, "queued_rows": {"predict": 12}, "methods": {"predict": predict}}},
+        }
+
+    return [body((12.0, 9.0), (151, 150)), body((35.0, 31.0), (153, 152)), body((88.0, 92.0), (156, 155))]

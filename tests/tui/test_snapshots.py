@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.tui.scenes import (
     make_app,
+    show_batching,
     show_log,
     show_requests,
     show_servers,
@@ -44,6 +45,17 @@ def test_servers_screen(snap_compare):
     number with its unit and uncut; run-b ('model iris-classifier:latest') starting (yellow) with dashes;
     three one-line sparklines scaled 0..max, each labelled 'now … max … last 8s'."""
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_servers)
+
+
+def test_batching_panel(snap_compare):
+    """Batching panel of run-a ('Batching: service:svc (run-a)'): the API process line (dim); runner
+    iris_clf with 2 worker slots, each 'pid … up · 1 in flight · 0 restarts' with a CPU sparkline
+    rising to 88%/92% and an RSS one at 156/155 MiB; method predict (bold accent) with 'cost line:
+    fixed 1.80ms + 0.420ms/row; a full batch (64 rows) ≈ 28.7ms', seven bins 1 … 64 with bars,
+    queue wait and run quantiles, and 'refused: 7 (2 expired, 5 overloaded)' in red above the two
+    refusals, newest first: '7s ago … would take about 586 ms, over max_latency_ms=200' and
+    '42s ago ×2 … waited over max_latency_ms=200' in the warning colour."""
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_batching)
 
 
 def test_requests_screen(snap_compare):

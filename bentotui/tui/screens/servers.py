@@ -74,6 +74,10 @@ class ServersScreen(Screen[None]):
         ),
         Binding("t", "test", "Test", id="servers.test", tooltip="Send a test request to the selected server"),
         Binding(
+            "b", "batching", "Batching", id="servers.batching",
+            tooltip="The selected server's workers (CPU, memory) and adaptive batching: cost line, batch sizes, refusals",
+        ),
+        Binding(
             "x", "forget", "Forget", id="servers.forget", show=False, tooltip="Remove a stopped server's row"
         ),
     ]
@@ -194,7 +198,7 @@ class ServersScreen(Screen[None]):
         entry = self.selected
         if action in ("restart", "logs", "forget") and entry is None:
             return None
-        if action == "test" and (entry is None or not entry.alive):
+        if action in ("test", "batching") and (entry is None or not entry.alive):
             return None
         return True
 
@@ -224,6 +228,12 @@ class ServersScreen(Screen[None]):
     def action_test(self) -> None:
         if (entry := self.selected) is not None:
             self.app.open_requests(entry.url)
+
+    def action_batching(self) -> None:
+        if (entry := self.selected) is not None:
+            from bentotui.tui.screens.batching import BatchingScreen
+
+            self.app.push_screen(BatchingScreen(entry.url, f"{entry.run.target} ({entry.id})"))
 
     def action_forget(self) -> None:
         entry = self.selected
