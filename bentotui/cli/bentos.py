@@ -1,4 +1,4 @@
-"""Bento commands: ``bentos list|get|delete|export|import``, ``build``, ``containerize``, ``deploy k8s``.
+"""Bento commands: ``bentos list|get|delete|export|import``, ``build``, ``containerize``, ``deploy k8s|lambda``.
 
 ``app`` is the ``bentos`` group, ``top_app`` holds the top-level ``build`` and ``containerize``,
 ``deploy_app`` the ``deploy`` group.  Store behaviour (safety of export/import, confirmation,
@@ -209,3 +209,22 @@ def deploy_k8s(
         return
     for path in k8s.write(documents, output):
         typer.echo(f"wrote {path}")
+
+
+@deploy_app.command("lambda")
+def deploy_lambda(
+    tag: str = typer.Argument(..., help="name, name:latest or name:version."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the image build context (new or empty)."),
+) -> None:
+    """A container-image build context that serves a bento on AWS Lambda (API Gateway HTTP API, function URLs)."""
+    import shlex
+
+    from bentotui.bento.lambda_context import HANDLER, LAMBDA_STEPS, write_lambda_context
+
+    with _steps(LAMBDA_STEPS) as step:
+        result = write_lambda_context(tag, output, on_step=step)
+    typer.echo(f"Lambda build context: {result.context} (handler {HANDLER})")
+    for note in result.notes:
+        typer.echo(note, err=True)
+    typer.echo("build the image, push it to ECR and create the function from it:")
+    typer.echo("  " + shlex.join(result.build_command))
