@@ -73,7 +73,8 @@ _STABLE_S = 10.0  # a worker that lived this long restarts without delay growth
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 SOCKET_DIR_PREFIX = "bentotui-workers-"
 REMOTE_CONNECT_TIMEOUT_S = 5.0
-_RECONNECT_LOG_EVERY = 12  # reconnect attempts (5 s apart at most) per log line
+_RECONNECT_LOG_EVERY_S = 60.0  # one "unreachable" line a minute while a runner server stays down
+_FIRST_CONNECT_RETRY_S = 0.25  # between attempts to reach a runner server never reached yet
 
 
 def worker_count(runner: Runner, override: int | None) -> int:
@@ -315,7 +316,7 @@ class _RunnerGroup:
 
     async def _restart(self, worker: _Worker, backoff: float) -> None:
         counts = worker.up_since > 0  # a slot's first connection is no restart
-        attempts = 0
+        attempts, quiet_until = 0, 0.0
         while not self.pool.stopping:
             attempts += 1
             if worker.proc is not None:
@@ -326,10 +327,14 @@ class _RunnerGroup:
             except Exception as exc:
                 if worker.address is None:
                     log.error("runner %s worker %d failed to restart: %s", self.runner.name, worker.index, exc)
-                elif attempts % _RECONNECT_LOG_EVERY == 1:  # a server down for long: a line a minute
+                elif time.monotonic() >= quiet_until:  # a server down for long: a line a minute
+                    quiet_until = time.monotonic() + _RECONNECT_LOG_EVERY_S
                     log.error("runner %s: runner server %s unreachable (slot %d, attempt %d): %s",
                               self.runner.name, worker.address, worker.index, attempts, exc)
-                backoff = min(max(backoff, _BACKOFF_MIN_S) * 2, _BACKOFF_MAX_S)
+                # a runner server that never answered yet is most likely still loading its model
+                # (both started together): keep trying often, so the API is ready when it is
+                ceiling = _BACKOFF_MAX_S if counts or worker.address is None else _FIRST_CONNECT_RETRY_S
+                backoff = min(max(backoff, _BACKOFF_MIN_S) * 2, ceiling)
                 worker.failing = True
                 self._no_worker_coming()
                 continue
