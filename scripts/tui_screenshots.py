@@ -45,6 +45,7 @@ async def main() -> None:
         "tui-stream": scenes.show_stream,
         "tui-tasks": scenes.show_tasks,
         "tui-batching": scenes.show_batching,
+        "tui-predictions": scenes.show_predictions,
     }
     for name, scene in shots.items():
         for suffix, size in SIZES.items():

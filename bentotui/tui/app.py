@@ -1,4 +1,4 @@
-"""The bentotui Textual app: three areas (Models, Servers, Requests), the pollers, the settings.
+"""The bentotui Textual app: four areas (Models, Servers, Requests, Predictions), the pollers, the settings.
 
 The App owns what several screens share: the :class:`ServerBook` (servers and their stats, fed
 by a registry poller and one ``/readyz`` + ``/metrics`` probe per live server), the HTTP client,
@@ -24,6 +24,7 @@ from bentotui.tui.messages import RunsListed, ServerProbed, ServerStarted, TaskD
 from bentotui.tui.screens.dialogs import StartDialog, StartRequest, for_tui
 from bentotui.tui.screens.help import HelpScreen
 from bentotui.tui.screens.models import ModelsScreen
+from bentotui.tui.screens.predictions import PredictionsScreen
 from bentotui.tui.screens.requests import RequestsScreen
 from bentotui.tui.screens.servers import ServersScreen
 from bentotui.tui.server_view import ServerBook, crash_notice
@@ -38,11 +39,18 @@ if TYPE_CHECKING:
 class BentoApp(App[None]):
     TITLE = "bentotui"
     CSS_PATH = "app.tcss"
-    MODES = {"models": ModelsScreen, "servers": ServersScreen, "requests": RequestsScreen}
+    MODES = {
+        "models": ModelsScreen, "servers": ServersScreen, "requests": RequestsScreen, "predictions": PredictionsScreen,
+    }
     BINDINGS = [
         Binding("1", "switch_mode('models')", "Models", id="app.models", tooltip="Models and bentos"),
         Binding("2", "switch_mode('servers')", "Servers", id="app.servers", tooltip="Running servers"),
         Binding("3", "switch_mode('requests')", "Requests", id="app.requests", tooltip="Test requests"),
+        # off the footer, which has no room left for it at 130 columns (? Help would go): in ? and docs
+        Binding(
+            "4", "switch_mode('predictions')", "Predictions", id="app.predictions", show=False,
+            tooltip="Prediction logs (bentoml.monitor)",
+        ),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Keys for this screen"),
         Binding("f2", "toggle_theme", "Theme", id="app.theme", show=False, tooltip="Light or dark theme"),
     ]

@@ -28,6 +28,9 @@ def commands(
     yield SystemCommand(
         "Requests", "Send a test request to a server (3)", lambda: app.switch_mode("requests")
     )
+    yield SystemCommand(
+        "Predictions", "Prediction logs written by bentoml.monitor (4)", lambda: app.switch_mode("predictions")
+    )
     yield SystemCommand("Start server", "Serve a service file, bento or model", app.action_start_dialog)
     yield SystemCommand(
         "Create demo models", "Save the iris and text classifiers into the store", app.create_demo

@@ -152,3 +152,15 @@ class RunnersFetched(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunnersFetched) and message.url == self.url
+
+
+@dataclass
+class PredictionsLoaded(Message):
+    """A read of the prediction logs: every monitor, the one shown and its newest records."""
+
+    monitors: list[Any]
+    monitor: str | None
+    records: list[dict[str, Any]]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PredictionsLoaded)

@@ -323,7 +323,7 @@ async def test_a_flood_of_idle_connections_is_bounded_and_leaves_room_for_api_se
 
 async def test_two_api_servers_share_one_runner_server(runner_server, api_pool):
     server = await runner_server(workers=2)
-    (first, first_pool), (second, second_pool) = await api_pool([server.address]), await api_pool([server.address])
+    (first, first_pool), (second, _) = await api_pool([server.address]), await api_pool([server.address])
     inputs = [np.full((1, 2), float(i)) for i in range(60)]
     results = await asyncio.wait_for(
         asyncio.gather(*(runner.async_run(x) for runner in (first, second) for x in inputs)), 30

@@ -100,6 +100,17 @@ async def show_batching(pilot) -> None:
         await pilot.pause()
 
 
+async def show_predictions(pilot) -> None:
+    """The Predictions area over ``data.write_monitor``'s prediction log."""
+    from bentotui import paths
+
+    await settle(pilot)
+    data.write_monitor(paths.home() / "monitoring")
+    await pilot.press("4")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def show_log(pilot, folder: Path) -> None:
     """The log view over ``data.LOG_LINES``, written to ``folder/run-a.log``."""
     log = folder / "run-a.log"

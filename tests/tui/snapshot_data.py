@@ -291,3 +291,36 @@ def runners_bodies() -> list[dict]:
         }
 
     return [body((12.0, 9.0), (151, 150)), body((35.0, 31.0), (153, 152)), body((88.0, 92.0), (156, 155))]
+
+
+def write_monitor(root) -> None:
+    """The prediction log of an iris classifier: schema and 8 records from two processes."""
+    import json as _json
+
+    folder = root / "iris_classifier_prod"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    columns = [
+        {"name": "timestamp", "role": "time", "type": "datetime"},
+        {"name": "request_id", "role": "request_id", "type": "string"},
+        {"name": "sepal_len", "role": "feature", "type": "numerical"},
+        {"name": "petal_len", "role": "feature", "type": "numerical"},
+        {"name": "pred", "role": "prediction", "type": "categorical"},
+        {"name": "proba", "role": "prediction", "type": "numerical"},
+    ]
+    (folder / "schema.json").write_text(_json.dumps({"name": "iris_classifier_prod", "columns": columns}))
+    rows = [
+        (5.1, 1.4, "setosa", 0.97), (6.7, 5.2, "virginica", 0.91), (5.9, 4.2, "versicolor", 0.58),
+        (4.9, 1.5, "setosa", 0.95), (6.3, 4.9, "virginica", 0.52), (5.7, 4.1, "versicolor", 0.88),
+        (7.2, 6.0, "virginica", 0.99), (5.0, 1.6, "setosa", 0.96),
+    ]
+    for pid in (4312, 4313):
+        lines = []
+        for i, (sepal, petal, pred, proba) in enumerate(rows):
+            if i % 2 != pid % 2:
+                continue
+            lines.append(_json.dumps({
+                "timestamp": f"2026-11-28T05:3{i // 2}:{10 + i:02d}.{i}00000+00:00",
+                "request_id": f"{0x5eed0000 + i:08x}aa11bb22", "sepal_len": sepal, "petal_len": petal,
+                "pred": pred, "proba": proba,
+            }))
+        (folder / "data" / f"data.{pid}.jsonl").write_text("\n".join(lines) + "\n")

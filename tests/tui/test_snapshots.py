@@ -13,6 +13,7 @@ from tests.tui.scenes import (
     make_app,
     show_batching,
     show_log,
+    show_predictions,
     show_requests,
     show_servers,
     show_store,
@@ -56,6 +57,14 @@ def test_batching_panel(snap_compare):
     refusals, newest first: '7s ago … would take about 586 ms, over max_latency_ms=200' and
     '42s ago ×2 … waited over max_latency_ms=200' in the warning colour."""
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_batching)
+
+
+def test_predictions_screen(snap_compare):
+    """Predictions area: monitor 'iris_classifier_prod' (with its size) on the left; a table with
+    columns timestamp, request_id, sepal_len, petal_len, pred, proba and 8 rows newest first
+    (11-28 05:33:17 ... 05:30:10), merged from two processes' files; the sub-title reads
+    'iris_classifier_prod: 8 of 8 newest records · following'; footer with '/ Filter' and 'f Follow'."""
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_predictions)
 
 
 def test_requests_screen(snap_compare):
