@@ -23,6 +23,7 @@ from bentotui.exceptions import BentotuiError, InvalidArgument
 from bentotui.tui.request_view import (
     ApiInfo,
     HistoryEntry,
+    RequestHeaders,
     ResponseView,
     StreamProgress,
     apis_from_openapi,
@@ -181,7 +182,9 @@ async def fetch_apis(http: httpx.AsyncClient, url: str) -> list[ApiInfo]:
     return apis_from_openapi(doc)
 
 
-async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: str, body: str) -> HistoryEntry:
+async def send(
+    http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: str, body: str, headers: RequestHeaders = ()
+) -> HistoryEntry:
     """Send one test request; a transport failure is recorded in the entry, not raised."""
     import httpx
 
@@ -189,11 +192,12 @@ async def send(http: httpx.AsyncClient, url: str, api: ApiInfo, content_type: st
     start = time.perf_counter()
     try:
         response = await client.request(
-            api.method, api.route, content=body.encode("utf-8"), headers={"content-type": content_type}
+            api.method, api.route, content=body.encode("utf-8"), headers={**dict(headers), "content-type": content_type}
         )
     except httpx.HTTPError as exc:
-        return HistoryEntry(url, api, content_type, body, None, error=f"{type(exc).__name__}: {exc}")
-    return HistoryEntry(url, api, content_type, body, _view(response, time.perf_counter() - start))
+        error = f"{type(exc).__name__}: {exc}"
+        return HistoryEntry(url, api, content_type, body, None, error=error, request_headers=headers)
+    return HistoryEntry(url, api, content_type, body, _view(response, time.perf_counter() - start), None, headers)
 
 
 def _view(response: httpx.Response, elapsed: float) -> ResponseView:
@@ -265,14 +269,16 @@ async def send_stream(
             api.method.upper(),
             client.url + api.route,
             content=progress.body.encode("utf-8"),
-            headers={"content-type": progress.content_type},
+            headers=[*progress.request_headers, ("content-type", progress.content_type)],
             timeout=httpx.Timeout(http.timeout.connect, read=None),
         ) as response:
             if not response.is_success:
                 await response.aread()
                 progress.finish(clock())
                 view = _view(response, clock() - progress.started)
-                return HistoryEntry(progress.url, api, progress.content_type, progress.body, view)
+                return HistoryEntry(
+                    progress.url, api, progress.content_type, progress.body, view, None, progress.request_headers
+                )
             progress.open(response.status_code, response.reason_phrase, list(response.headers.items()))
             pending()
             async for chunk in response.aiter_bytes():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from typing import Any
 
 from bentotui.client import APIEndpoint, read_apis
 from bentotui.tui import fmt
+
+#: request headers as the panel sends them (besides Content-Type): ``(name, value)`` pairs
+RequestHeaders = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,8 @@ class HistoryEntry:
     body: str
     response: ResponseView | None
     error: str | None = None
+    #: the headers sent besides Content-Type (the panel's headers field)
+    request_headers: RequestHeaders = ()
 
     def label(self) -> str:
         r = self.response
@@ -175,6 +181,7 @@ def entry_to_dict(entry: HistoryEntry) -> dict[str, Any] | None:
         "api": dataclasses.asdict(entry.api),
         "content_type": entry.content_type,
         "body": entry.body,
+        "headers": [list(pair) for pair in entry.request_headers],
         "error": entry.error,
         "response": None,
     }
@@ -200,6 +207,7 @@ def entry_from_dict(data: Any) -> HistoryEntry | None:
             stream=bool(data["api"].get("stream", False)),
         )
         error = data["error"]
+        sent = tuple((str(k), str(v)) for k, v in data.get("headers") or ())  # none before headers existed
         return HistoryEntry(
             str(data["url"]),
             api,
@@ -207,6 +215,7 @@ def entry_from_dict(data: Any) -> HistoryEntry | None:
             str(data["body"]),
             response,
             None if error is None else str(error),
+            sent,
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -264,7 +273,9 @@ def apis_from_openapi(doc: Mapping[str, Any]) -> list[ApiInfo]:
     return [ApiInfo.of(e, e.route in streams) for e in sorted(read_apis(doc), key=lambda e: e.route)]
 
 
-def curl_command(url: str, api: ApiInfo, content_type: str, body: str) -> str:
+def curl_command(
+    url: str, api: ApiInfo, content_type: str, body: str, headers: RequestHeaders = ()
+) -> str:
     """A shell-safe curl line that sends exactly what the panel sends; for a stream with ``-N``,
     so curl prints each chunk as it comes instead of buffering."""
     parts = [
@@ -276,9 +287,97 @@ def curl_command(url: str, api: ApiInfo, content_type: str, body: str) -> str:
         "-H",
         f"Content-Type: {content_type}",
     ]
+    for name, value in headers:
+        parts += ["-H", f"{name}: {value}"]
     if body:
         parts += ["--data-binary", body]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: headers the panel sets itself (Content-Type has its own field) or the HTTP client computes
+_OWN_HEADERS = {"content-type", "content-length", "host", "transfer-encoding"}
+
+
+def parse_headers(text: str) -> RequestHeaders:
+    """The headers field, ``Name: value`` pairs separated by ``;`` or new lines; ``ValueError``
+    naming the part that is not one (or a header the panel sets itself)."""
+    found = []
+    for part in re.split(r"[;\n]", text):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not _TOKEN.fullmatch(name):
+            raise ValueError(f"header {part.strip()!r} is not Name: value")
+        if name.lower() in _OWN_HEADERS:
+            raise ValueError(f"header {name} is set by the panel (the content type has its own field)")
+        found.append((name, value))
+    return tuple(found)
+
+
+def format_headers(headers: RequestHeaders) -> str:
+    return "; ".join(f"{name}: {value}" for name, value in headers)
+
+
+@dataclass(frozen=True)
+class CurlRequest:
+    """What a pasted curl command sends."""
+
+    method: str
+    url: str
+    content_type: str | None
+    headers: RequestHeaders
+    body: str
+
+
+_DATA_FLAGS = {"-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json"}
+_SHORT_IGNORED = re.compile(r"-[NsSiLvfg]+")  # -sS, -fsSL: output and redirect options, several in one word
+_IGNORED_FLAGS = {"-N", "--no-buffer", "-s", "--silent", "-S", "--show-error", "-i", "--include", "-v",
+                  "--verbose", "-L", "--location", "--compressed", "-f", "--fail", "-g", "--globoff"}
+
+
+def parse_curl(command: str) -> CurlRequest:
+    """A curl command line as a person pastes it (backslash line continuations, quotes): method, URL,
+    headers and body; ``ValueError`` naming what the panel cannot take (a body read from a file,
+    an option it does not know)."""
+    try:
+        words = shlex.split(command.replace("\\\n", " ").replace("\\\r\n", " "))
+    except ValueError as exc:
+        raise ValueError(f"not a complete command: {exc}") from None
+    if not words or words[0] != "curl":
+        raise ValueError("not a curl command")
+    method = url = content_type = None
+    headers: list[tuple[str, str]] = []
+    data: list[str] = []
+    args = iter(words[1:])
+    for word in args:
+        if word in ("-X", "--request"):
+            method = next(args, "").upper()
+        elif word in ("-H", "--header"):
+            name, _, value = next(args, "").partition(":")
+            if name.strip().lower() == "content-type":
+                content_type = value.strip()
+            elif name.strip().lower() not in _OWN_HEADERS and name.strip():
+                headers.append((name.strip(), value.strip()))
+        elif word in _DATA_FLAGS:
+            value = next(args, "")
+            if value.startswith("@"):
+                raise ValueError(f"{word} {value} reads a file: paste the body itself")
+            data.append(value)
+            if word == "--json":
+                content_type = content_type or "application/json"
+        elif word == "--url":
+            url = next(args, "")
+        elif word in _IGNORED_FLAGS or _SHORT_IGNORED.fullmatch(word):
+            continue
+        elif word.startswith("-"):
+            raise ValueError(f"curl option {word} is not one the panel understands")
+        else:
+            url = word
+    if not url:
+        raise ValueError("the command names no URL")
+    return CurlRequest(method or ("POST" if data else "GET"), url, content_type, tuple(headers), "&".join(data))
 
 
 def is_text(content_type: str) -> bool:
@@ -333,8 +432,11 @@ class StreamProgress:
     (seconds, the clock of ``started``), so tests pin them.
     """
 
-    def __init__(self, url: str, api: ApiInfo, content_type: str, body: str, started: float) -> None:
+    def __init__(
+        self, url: str, api: ApiInfo, content_type: str, body: str, started: float, request_headers: RequestHeaders = ()
+    ) -> None:
         self.url, self.api, self.content_type, self.body = url, api, content_type, body
+        self.request_headers = request_headers
         self.started = started
         self.status = 0
         self.reason = ""
@@ -465,8 +567,11 @@ class StreamProgress:
                 self.body,
                 None,
                 self.error or "stopped before the answer started",
+                self.request_headers,
             )
-        return HistoryEntry(self.url, self.api, self.content_type, self.body, self.response(), self.error)
+        return HistoryEntry(
+            self.url, self.api, self.content_type, self.body, self.response(), self.error, self.request_headers
+        )
 
 
 def _phrase(status: int) -> str:

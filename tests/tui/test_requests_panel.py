@@ -246,3 +246,103 @@ def test_history_file_is_bounded_and_round_trips():
     assert len(entries) == HISTORY - 1 and entries[0] == failed  # the newest 50, less the huge one
     assert entries[1].body == "hello" and len(entries[1].response.body) == SAVED_BODY_LIMIT
     assert entries[1].response.status == 200 and entries[1].api == api
+
+
+HEADERS_SERVICE = """
+import bentotui as bentoml
+from bentotui.io import JSON, Text
+
+svc = bentoml.Service("whoami")
+
+
+@svc.api(input=Text(), output=JSON())
+def whoami(text: str, ctx: bentoml.Context) -> dict:
+    return {"text": text, "key": ctx.request.headers.get("x-api-key"), "trace": ctx.request.headers.get("x-trace")}
+"""
+
+
+async def test_headers_are_sent_kept_in_history_copied_and_a_pasted_curl_fills_the_request(make_app, tmp_path):
+    from textual import events
+    from textual.widgets import Input
+
+    with serve("service:svc", cwd=service_dir(tmp_path, "whoami", HEADERS_SERVICE)) as srv:
+        app = make_app(poll_interval=0.3)
+        async with app.run_test(size=SIZE) as pilot:
+            await store_listed(pilot)
+            app.open_requests(srv.url)
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, RequestsScreen) and app.screen.api and app.screen, what="APIs"
+            )
+            headers = screen.query_one("#headers", Input)
+            body = screen.query_one("#body", TextArea)
+            headers.value = "x-api-key: k1; x-trace: t-9"
+            body.text = "hello"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: screen.history, what="response")
+            assert json.loads(screen.history[0].response.body) == {"text": "hello", "key": "k1", "trace": "t-9"}
+            assert screen.history[0].request_headers == (("x-api-key", "k1"), ("x-trace", "t-9"))
+
+            await pilot.press("ctrl+y")
+            assert "-H 'x-api-key: k1' -H 'x-trace: t-9'" in screen.last_curl
+            ran = subprocess.run(shlex.split(screen.last_curl), capture_output=True, timeout=30, check=True)
+            assert json.loads(ran.stdout)["key"] == "k1"
+
+            # a header the panel cannot send is refused before anything is sent
+            headers.value = "no colon here"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert len(screen.history) == 1
+            assert any("is not Name: value" in n.message for n in app._notifications)
+
+            # pasting a curl command (as copied from docs: another host, line continuations) fills it all
+            pasted = f"curl -X POST http://api.example.com{screen.api.route} \\\n  -H 'Content-Type: text/plain' \\\n  -H 'x-api-key: from-curl' -d 'pasted body'"
+            body.post_message(events.Paste(pasted))
+            await wait_for(pilot, lambda: body.text == "pasted body", what="curl read")
+            assert headers.value == "x-api-key: from-curl"
+            assert screen.query_one("#content-type", Input).value == "text/plain"
+            assert any("it named api.example.com" in n.message for n in app._notifications)
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: len(screen.history) == 2, what="second response")
+            assert json.loads(screen.history[0].response.body)["key"] == "from-curl"
+
+            body.post_message(events.Paste("curl -d @payload.json http://x/whoami"))
+            await wait_for(pilot, lambda: any("reads a file" in n.message for n in app._notifications), what="refusal")
+            assert body.text == "pasted body"  # nothing was inserted
+            body.post_message(events.Paste("just text"))
+            await wait_for(pilot, lambda: "just text" in body.text, what="an ordinary paste")
+
+            # history replays the headers
+            screen.query_one("#history", OptionList).highlighted = 1
+            screen.query_one("#history", OptionList).action_select()
+            await wait_for(pilot, lambda: headers.value == "x-api-key: k1; x-trace: t-9", what="headers restored")
+
+
+def test_headers_and_curl_parsing():
+    from bentotui.tui.request_view import format_headers, parse_curl, parse_headers
+
+    assert parse_headers(" a: 1 ;\nB-c:  two words ") == (("a", "1"), ("B-c", "two words"))
+    assert format_headers((("a", "1"), ("b", "2"))) == "a: 1; b: 2"
+    for bad, message in [("nope", "is not Name: value"), ("bad name: 1", "is not Name: value"),
+                         ("Content-Type: x", "set by the panel")]:
+        with pytest.raises(ValueError, match=message):
+            parse_headers(bad)
+    curl = parse_curl("curl -sS --json '{\"a\": 1}' -H 'Accept: application/json' localhost:3000/p")
+    assert (curl.method, curl.url, curl.content_type, curl.headers, curl.body) == (
+        "POST", "localhost:3000/p", "application/json", (("Accept", "application/json"),), '{"a": 1}')
+    assert parse_curl("curl http://h/x").method == "GET"
+    assert parse_curl("curl -X put --url http://h/x -d a -d b").body == "a&b"
+    for bad, message in [("wget http://x", "not a curl"), ("curl -d 'open", "not a complete"),
+                         ("curl -d x", "names no URL"), ("curl --upload-file f http://x", "not one the panel")]:
+        with pytest.raises(ValueError, match=message):
+            parse_curl(bad)
+
+
+def test_history_keeps_request_headers_and_reads_older_files_without_them():
+    api = ApiInfo("shout", "/shout", "post", "text/plain", "hi")
+    entry = HistoryEntry("http://127.0.0.1:1", api, "text/plain", "hi", None, "x", (("k", "v"),))
+    [back] = parse_history(history_lines([entry]))
+    assert back.request_headers == (("k", "v"),)
+    old = json.loads(history_lines([entry]))
+    del old["headers"]
+    [older] = parse_history(json.dumps(old))
+    assert older.request_headers == ()

@@ -69,7 +69,8 @@ def test_predictions_screen(snap_compare):
 
 def test_requests_screen(snap_compare):
     """Requests area: the full-width line 'http://127.0.0.1:3000 ▸ POST /predict' under the header;
-    APIs /predict and /predict_proba, the body pre-filled with the iris example, two history
+    APIs /predict and /predict_proba, the content type beside an empty headers field (placeholder
+    'headers: Name: value; Other: value'), the body pre-filled with the iris example, two history
     entries, the latest response (400 with its JSON error) shown in red; footer '^s Send'."""
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_requests)

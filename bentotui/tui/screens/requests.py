@@ -23,13 +23,16 @@ import re
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
@@ -51,10 +54,14 @@ from bentotui.tui.request_view import (
     HISTORY,
     ApiInfo,
     HistoryEntry,
+    RequestHeaders,
     StreamProgress,
     curl_command,
+    format_headers,
     history_lines,
     media_type,
+    parse_curl,
+    parse_headers,
     parse_history,
 )
 from bentotui.tui.screens.servers import ServersScreen
@@ -87,6 +94,23 @@ def curl_file() -> Path:
 def service_of(entry: ServerEntry) -> str:
     """The history key of a server: the service it registered, else its target."""
     return str(entry.run.extra.get("service") or entry.run.target)
+
+
+class BodyArea(TextArea):
+    """The body editor; a curl command pasted into it fills the whole request instead (API,
+    content type, headers, body), so a request copied from docs or a shell is one paste away."""
+
+    @dataclass
+    class CurlPasted(Message):
+        command: str
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls each class's handler down the MRO: TextArea's inserts the text, unless
+        # this one prevents it
+        if event.text.lstrip().startswith("curl "):
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.CurlPasted(event.text))
 
 
 class RequestsScreen(Screen[None]):
@@ -173,8 +197,9 @@ class RequestsScreen(Screen[None]):
             with Vertical(id="request-main"):
                 with Horizontal(id="request-line"):
                     yield Input(placeholder="content type", id="content-type")
+                    yield Input(placeholder="headers: Name: value; Other: value", id="headers")
                     yield Button("Send", variant="primary", id="send")
-                yield TextArea("", id="body", language=None, soft_wrap=True)
+                yield BodyArea("", id="body", language=None, soft_wrap=True)
                 yield Static("", id="status")
                 yield TextArea("", id="curl", read_only=True, soft_wrap=True)
                 with VerticalScroll(id="response"):
@@ -360,6 +385,7 @@ class RequestsScreen(Screen[None]):
         api = next((a for a in self.apis if a.name == entry.api.name), entry.api)
         self._leave_stream()
         self.choose_api(api, entry.body, entry.content_type)
+        self.query_one("#headers", Input).value = format_headers(entry.request_headers)
         self.show_response(entry)
 
     # ---- send ----------------------------------------------------------------------------
@@ -381,23 +407,34 @@ class RequestsScreen(Screen[None]):
         if self.api is None or self.url is None:
             self.notify("pick a ready server and an API first", severity="warning")
             return
+        headers = self._headers()
+        if headers is None:
+            return
         self.query_one("#status", Static).update("sending…")
         self.query_one("#curl", TextArea).display = False
         content_type = self.query_one("#content-type", Input).value
         body = self.query_one("#body", TextArea).text
         if self.api.stream:
             # set before the worker starts, so the stream a new send replaces is known as stale
-            self.live = StreamProgress(self.url, self.api, content_type, body, time.perf_counter())
+            self.live = StreamProgress(self.url, self.api, content_type, body, time.perf_counter(), headers)
             self._sending = self.send_stream(self.live)
             self._ticker = self._ticker or self.set_interval(_TICK_S, self._flush_stream)
             self.refresh_bindings()
         else:
             self._leave_stream()
-            self.send(self.url, self.api, content_type, body)
+            self.send(self.url, self.api, content_type, body, headers)
+
+    def _headers(self) -> RequestHeaders | None:
+        """The headers field parsed; None (and a toast naming the bad part) when it does not parse."""
+        try:
+            return parse_headers(self.query_one("#headers", Input).value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return None
 
     @work(exclusive=True, group="send-request", exit_on_error=False)
-    async def send(self, url: str, api: ApiInfo, content_type: str, body: str) -> None:
-        self.post_message(ResponseReceived(await bridge.send(self.app.http, url, api, content_type, body)))
+    async def send(self, url: str, api: ApiInfo, content_type: str, body: str, headers: RequestHeaders) -> None:
+        self.post_message(ResponseReceived(await bridge.send(self.app.http, url, api, content_type, body, headers)))
 
     @work(exclusive=True, group="send-request", exit_on_error=False)
     async def send_stream(self, progress: StreamProgress) -> None:
@@ -591,11 +628,15 @@ class RequestsScreen(Screen[None]):
         not say), save it to a file, and show it whole."""
         if self.api is None or self.url is None:
             return
+        headers = self._headers()
+        if headers is None:
+            return
         self.last_curl = curl_command(
             self.url,
             self.api,
             self.query_one("#content-type", Input).value,
             self.query_one("#body", TextArea).text,
+            headers,
         )
         self.app.copy_to_clipboard(self.last_curl)
         path = curl_file()
@@ -609,6 +650,28 @@ class RequestsScreen(Screen[None]):
             f"curl command saved to {path} and sent to the clipboard (OSC 52, where the terminal allows)"
         )
         self.show_curl(str(path))
+
+    @on(BodyArea.CurlPasted)
+    def _curl_pasted(self, message: BodyArea.CurlPasted) -> None:
+        """Fill the request from a pasted curl command: the API at its path on the picked server
+        (a curl aimed at another host is sent here, and the toast says so)."""
+        try:
+            curl = parse_curl(message.command)
+        except ValueError as exc:
+            self.notify(f"cannot read the pasted curl command: {exc}", severity="error")
+            return
+        target = urlsplit(curl.url if "://" in curl.url else "http://" + curl.url)
+        path = target.path or "/"
+        api = next((a for a in self.apis if a.route == path and a.method.upper() == curl.method), None)
+        if api is None:
+            self.notify(f"no API at {curl.method} {path} on this server", severity="error")
+            return
+        self._leave_stream()
+        self.choose_api(api, curl.body, curl.content_type or api.content_type)
+        self.query_one("#headers", Input).value = format_headers(curl.headers)
+        here = urlsplit(self.url or "").netloc
+        elsewhere = f" (it named {target.netloc}; it goes to {here})" if target.netloc and target.netloc != here else ""
+        self.notify(f"curl command read: {curl.method} {path}{elsewhere}; ctrl+s sends it")
 
     def show_curl(self, saved_to: str) -> None:
         """The whole command in a read-only editor under the status line, where it can be
