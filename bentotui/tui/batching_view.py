@@ -135,6 +135,24 @@ def worker_lines(runner: str, workers: Sequence[Mapping[str, Any]], usage: Usage
     return lines
 
 
+def usage_lines(body: Mapping[str, Any], usage: UsageHistory, width: int = SPARK_WIDTH // 2) -> list[str]:
+    """One short line per local worker, for the Servers area's detail beside the latency
+    sparklines: ``iris_clf/0 pid 4312  cpu ▂▄█ 88%  rss ▁▂▂ 156.0 MiB``."""
+    lines = []
+    for runner, info in (body.get("runners") or {}).items():
+        for slot, worker in enumerate(info.get("workers") or ()):
+            cpu, rss = usage.cpu.get((runner, slot)), usage.rss.get((runner, slot))
+            if not worker.get("pid") or not cpu or not rss:
+                where = worker.get("address") or "starting"
+                lines.append(f"{runner}/{slot} {where} {'up' if worker.get('alive') else 'down'}")
+                continue
+            lines.append(
+                f"{runner}/{slot} pid {worker['pid']}  cpu {spark(cpu, width)} {cpu[-1]:.0f}%  "
+                f"rss {spark(rss, width)} {fmt.size(rss[-1])}"
+            )
+    return lines
+
+
 def panel(body: Mapping[str, Any], usage: UsageHistory, now: float) -> list[Line]:
     """Everything the panel shows for one ``/runners.json`` answer, at ``now`` (epoch seconds)."""
     runners: Mapping[str, Any] = body.get("runners") or {}

@@ -88,12 +88,18 @@ def test_a_server_without_runners_has_an_empty_runner_list(tmp_path):
 
 
 async def test_b_opens_the_panel_with_the_cost_line_histogram_and_refusals(make_app, slow_dir):
+    """Servers shows the selected server's worker CPU and memory beside its latency; ``b`` opens
+    the panel, which explains the 503s an overload brought."""
     with serve("service:svc", cwd=slow_dir) as srv:
         app = make_app(poll_interval=0.5)
         async with app.run_test(size=SIZE) as pilot:
             await store_listed(pilot)
             await pilot.press("2")
             await wait_for(pilot, lambda: entry_state(app, srv.run.id) == READY, what="server ready")
+            # beside the latency sparklines: the selected server's workers, measured by the server
+            detail = app.screen.query_one("#last-log", Static)
+            await wait_for(pilot, lambda: "slow/0 pid " in str(detail.render()) and "rss " in str(detail.render()),
+                           what="worker usage in the Servers detail")
             await pilot.press("b")
             screen = await wait_for(pilot, lambda: isinstance(app.screen, BatchingScreen) and app.screen, what="panel")
             statuses = await asyncio.to_thread(overload, srv.url)

@@ -16,8 +16,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from bentotui.tui import bridge
-from bentotui.tui.messages import LastLogLines
+from bentotui.exceptions import BentotuiError
+from bentotui.tui import batching_view, bridge
+from bentotui.tui.messages import LastLogLines, RunnersFetched
 from bentotui.tui.server_view import SPARKS, Cell, Column, ServerEntry, layout, spark, spark_label
 from bentotui.tui.stats import StatsHistory
 
@@ -85,6 +86,8 @@ class ServersScreen(Screen[None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._columns: tuple[Column, ...] = ()
+        #: per run: its workers' CPU and memory over the polls, and the last /runners.json
+        self._usage: dict[str, tuple[batching_view.UsageHistory, dict[str, Any]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,6 +104,32 @@ class ServersScreen(Screen[None]):
         self.app.servers_changed.subscribe(self, lambda _: self.refresh_table())
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_table())
         self.refresh_table()
+        if self.app.poll_interval:
+            self.set_interval(self.app.poll_interval, self._poll_usage)
+
+    def _poll_usage(self) -> None:
+        """The selected live server's workers, while this area is on screen (one request a poll)."""
+        entry = self.selected
+        if entry is not None and entry.alive and self.app.screen is self:
+            self.fetch_usage(entry.url)
+
+    @work(exclusive=True, group="usage", exit_on_error=False)
+    async def fetch_usage(self, url: str) -> None:
+        try:
+            self.post_message(RunnersFetched(url, await bridge.fetch_runners(self.app.http, url)))
+        except BentotuiError as exc:
+            self.post_message(RunnersFetched(url, None, str(exc)))
+
+    def on_runners_fetched(self, message: RunnersFetched) -> None:
+        entry = next((e for e in self.app.book.entries.values() if e.url == message.url and e.alive), None)
+        if entry is None or message.body is None:
+            return
+        usage = self._usage[entry.id][0] if entry.id in self._usage else batching_view.UsageHistory()
+        usage.add(message.body)
+        self._usage = {run_id: kept for run_id, kept in self._usage.items() if run_id in self.app.book.entries}
+        self._usage[entry.id] = (usage, message.body)
+        if self.selected is entry:
+            self.show_detail()
 
     def on_resize(self, event: events.Resize) -> None:
         self.refresh_table()
@@ -168,9 +197,11 @@ class ServersScreen(Screen[None]):
         elif not entry.alive:
             self.load_last_lines(entry.id, entry.run.log_path)
         else:
-            last_log.update(
-                f"{entry.run.target}\n{entry.url}  pid {entry.run.pid}\nlog: {entry.run.log_path}"
-            )
+            text = f"{entry.run.target}\n{entry.url}  pid {entry.run.pid}\nlog: {entry.run.log_path}"
+            if entry.id in self._usage:  # beside the latency: what its workers cost (b: the batching panel)
+                usage, body = self._usage[entry.id]
+                text += "\n" + "\n".join(batching_view.usage_lines(body, usage))
+            last_log.update(text)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
