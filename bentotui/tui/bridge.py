@@ -222,15 +222,16 @@ def load_tasks(service: str) -> list[TaskRow]:
         raise BentotuiError(f"cannot list the tasks of {service}: {exc}") from None
 
 
-#: a task route's HTTP method, by its action (BentoML 1.4's server); the TUI uses these two
-TASK_METHODS = {"cancel": "put", "get": "get"}
+#: a task route's HTTP method, by its action (BentoML 1.4's server); the TUI uses these three
+TASK_METHODS = {"cancel": "put", "get": "get", "retry": "post"}
 
 
 async def task_call(
     http: httpx.AsyncClient, url: str, api: ApiInfo, action: str, task_id: str
 ) -> HistoryEntry:
-    """``PUT <route>/cancel`` or ``GET <route>/get`` of one task of ``api``; the entry names that
-    route (so its status line says what was asked) and records a transport failure as its error."""
+    """``PUT <route>/cancel``, ``GET <route>/get`` or ``POST <route>/retry`` of one task of ``api``;
+    the entry names that route (so its status line says what was asked) and records a transport
+    failure as its error."""
     import httpx
 
     call = dataclasses.replace(api, route=f"{api.route}/{action}", method=TASK_METHODS[action], stream=False)

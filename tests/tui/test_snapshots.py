@@ -94,7 +94,8 @@ def test_requests_task_list(snap_compare):
     c41a90d2 summarize completed (green, 100ms), e7f01b5a slow canceled (dim, 59.0s), 0a6b2e93
     summarize failed (red, 200ms, created '11-01 13:58:20'); created and finished are UTC times
     to the second; ids dim; the footer starts with
-    'c Cancel task' and 'g Get result' dimmed (a queued task has no result yet) and has '^o Tasks'."""
+    'c Cancel task', then 'g Get result' and 'r Retry' dimmed (a queued task has no result yet, nor
+    anything to retry) and has '^o Tasks'."""
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_tasks)
 

@@ -4,7 +4,7 @@ Two tasks are submitted over HTTP, as any client would: ``slow`` waits for a gat
 test opens only after it cancelled the task, ``summarize`` finishes at once.  The list must show
 both with their states (read from the task store by the TUI, not asked of the server), ``c`` must
 cancel the slow one on the server (its state turns ``canceled`` there and in the list) and ``g``
-must put the fast one's result in the response pane.  The view model is checked alone below.
+must put the fast one's result in the response pane, and ``r`` must run it again as a new task.  The view model is checked alone below.
 """
 
 from __future__ import annotations
@@ -119,6 +119,16 @@ async def test_tasks_are_listed_cancelled_and_fetched_from_the_keyboard(make_app
         await wait_for(pilot, lambda: '"words": 3' in str(body.render()), what="the result")
         line = str(screen.query_one("#status", Static).render())
         assert line.startswith("200 OK")
+
+        # r runs a finished task again, as a new task with the same input (POST /count/retry)
+        assert screen.active_bindings["r"].enabled
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(table.rows_shown) == 3, what="the retried task listed")
+        retried = next(task_id for task_id in table.rows_shown if task_id not in (fast, slow))
+        await wait_for(pilot, lambda: state(table, retried) == "completed", what="the retry completed")
+        assert any(f"retried as {retried[:SHORT_ID]}" in n.message for n in app._notifications)
+        answer = httpx.get(f"{jobs.url}/count/get", params={"task_id": retried}, timeout=10).json()
+        assert answer == {"words": 3}
 
 
 def test_task_rows_show_states_ages_and_durations():

@@ -18,6 +18,7 @@ because OSC 52 reaches a clipboard only where the terminal (and tmux) allow it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -89,6 +90,14 @@ def history_file(service: str) -> Path:
 
 def curl_file() -> Path:
     return paths.tui_dir() / "last-curl.sh"
+
+
+def _new_task_id(body: str) -> str:
+    """The id in a retry's answer (``{"task_id": ..., "status": ...}``), or ``?``."""
+    try:
+        return str(json.loads(body)["task_id"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
 
 
 def service_of(entry: ServerEntry) -> str:
@@ -593,8 +602,8 @@ class RequestsScreen(Screen[None]):
 
     @on(TaskTable.Requested)
     def _task_requested(self, event: TaskTable.Requested) -> None:
-        """Cancel or fetch the result of a task through its API's route (from ``/docs.json``: a
-        task's route may differ from its name, ``@bentoml.task(route=...)``)."""
+        """Cancel, fetch the result of or retry a task through its API's route (from ``/docs.json``:
+        a task's route may differ from its name, ``@bentoml.task(route=...)``)."""
         api = next((a for a in self.apis if a.name == event.row.name), None)
         if api is None or self.url is None:
             self.notify(
@@ -609,18 +618,19 @@ class RequestsScreen(Screen[None]):
         self.post_message(TaskAnswered(action, task_id, entry))
 
     def on_task_answered(self, message: TaskAnswered) -> None:
-        """A result goes to the response pane; a cancel is a toast (its error, when refused,
-        says why), and the list is read again to show the new state at once."""
+        """A result goes to the response pane; a cancel or a retry is a toast (its error, when
+        refused, says why), and the list is read again to show the new state at once."""
         entry, short = message.entry, message.task_id[:SHORT_ID]
         if message.action == "get":
             self._leave_stream()
             self.show_response(entry)
             return
         if entry.response is not None and entry.response.ok:
-            self.notify(f"task {short} canceled")
+            self.notify(f"task {short} canceled" if message.action == "cancel" else
+                        f"task {short} retried as {_new_task_id(entry.response.body)[:SHORT_ID]}")
         else:
             detail = entry.error or (entry.response.body if entry.response else "")
-            self.notify(f"cannot cancel task {short}: {detail}", severity="error")
+            self.notify(f"cannot {message.action} task {short}: {detail}", severity="error")
         self.refresh_tasks()
 
     def action_copy_curl(self) -> None:

@@ -1,7 +1,7 @@
 """The task list of the Requests area: the picked server's ``@bentoml.task`` runs and their states.
 
-A table of its own (rather than rows of the Requests screen) so that its keys, ``c`` to cancel
-and ``g`` to get the result of the highlighted task, are plain letters that work while it has the
+A table of its own (rather than rows of the Requests screen) so that its keys, ``c`` to cancel,
+``g`` to get the result and ``r`` to retry the highlighted task, are plain letters that work while it has the
 focus and never reach the body editor; the footer shows them then.  The screen reads the records
 (a worker) and answers the requests this table posts.
 """
@@ -33,11 +33,15 @@ class TaskTable(DataTable[Text]):
         Binding(
             "g", "act('get')", "Get result", id="tasks.result", tooltip="Show the highlighted task's result"
         ),
+        Binding(
+            "r", "act('retry')", "Retry", id="tasks.retry",
+            tooltip="Run the highlighted finished task again, as a new task with the same input",
+        ),
     ]
 
     @dataclass
     class Requested(Message):
-        """``c`` or ``g`` on a task: ``action`` is the task route (``cancel`` or ``get``)."""
+        """``c``, ``g`` or ``r`` on a task: ``action`` is the task route (``cancel``, ``get``, ``retry``)."""
 
         action: str
         row: TaskRow
@@ -88,11 +92,12 @@ class TaskTable(DataTable[Text]):
         self.refresh_bindings()  # the highlighted task's state may have changed
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Cancel is offered (not dimmed) for an unfinished task, the result for a finished one."""
+        """Cancel is offered (not dimmed) for an unfinished task, the result and a retry for a
+        finished one."""
         if action != "act":
             return super().check_action(action, parameters)
         row = self.selected
-        if row is None or row.finished != (parameters == ("get",)):
+        if row is None or row.finished != (parameters in (("get",), ("retry",))):
             return None
         return True
 
