@@ -133,12 +133,14 @@ def tasks_dir(service: str) -> Path:
     return paths.home() / "tasks" / service
 
 
-def list_tasks(service_name: str) -> list[TaskRecord]:
-    """Every task of a service, newest first, interrupted ones already shown as failed (what the
-    TUI lists; works without a server)."""
+def list_tasks(service_name: str, limit: int | None = None) -> list[TaskRecord]:
+    """The tasks of a service, newest first (the ``limit`` newest, else all), interrupted ones
+    already shown as failed (what the TUI lists; works without a server)."""
     store = TaskStore(service_name)
     store.recover()
-    return sorted(store.records(), key=lambda r: r.created_at, reverse=True)
+    if limit is None:
+        return sorted(store.records(), key=lambda r: r.created_at, reverse=True)
+    return store.newest(limit)
 
 
 @dataclass
@@ -222,6 +224,36 @@ class TaskStore:
             except NotFound:
                 continue
 
+    def newest(self, limit: int) -> list[TaskRecord]:
+        """The ``limit`` most recently created records, newest first, reading about ``limit``
+        files rather than every one kept (up to ``max_kept``).
+
+        A record is written when its task is created and again as it changes, so its file's
+        mtime is never before its ``created_at``.  Files are read newest mtime first; once
+        ``limit`` records are in hand, a file older than the oldest of them (less a second for
+        clock granularity) cannot hold a newer task, and the rest are not read.
+        """
+        if not self.root.is_dir():
+            return []
+        stamped = []
+        for path in self.root.glob("*.json"):
+            try:
+                stamped.append((path.stat().st_mtime, path.stem))
+            except FileNotFoundError:  # deleted by the pruner meanwhile
+                continue
+        stamped.sort(reverse=True)
+        kept: list[tuple[float, TaskRecord]] = []
+        for mtime, task_id in stamped:
+            if len(kept) >= limit and mtime < kept[limit - 1][0] - _CLOCK_SLACK_S:
+                break
+            try:
+                record = self.get(task_id)
+            except NotFound:
+                continue
+            kept.append((_timestamp(record.created_at), record))
+            kept.sort(key=lambda pair: pair[0], reverse=True)
+        return [record for _, record in kept[:limit]]
+
     def save(self, record: TaskRecord) -> None:
         _write_atomic(self._path(record.task_id, ".json"), json.dumps(record.to_dict()).encode())
 
@@ -270,6 +302,9 @@ class TaskStore:
     def _locked(self) -> Any:
         self.root.mkdir(parents=True, exist_ok=True)
         return _file_lock(self.root / ".lock", timeout=_LOCK_TIMEOUT_S)
+
+
+_CLOCK_SLACK_S = 1.0  # a file system's mtime may be coarser than the clock created_at is read from
 
 
 def _timestamp(iso: str) -> float:

@@ -32,7 +32,7 @@ from bentotui.tui.request_view import (
 from bentotui.tui.server_view import MODEL_PREFIX
 from bentotui.tui.stats import Scrape, parse_metrics
 from bentotui.tui.store_view import StoreRow, bento_row, model_row
-from bentotui.tui.task_view import TaskRow, task_rows
+from bentotui.tui.task_view import TASK_LIMIT, TaskRow, task_rows
 
 if TYPE_CHECKING:
     import httpx
@@ -217,7 +217,7 @@ def load_tasks(service: str) -> list[TaskRow]:
     from bentotui.store.tasks import list_tasks
 
     try:
-        return task_rows(list_tasks(service))
+        return task_rows(list_tasks(service, limit=TASK_LIMIT))
     except OSError as exc:  # the store's lock held too long (filelock's Timeout), an unreadable folder
         raise BentotuiError(f"cannot list the tasks of {service}: {exc}") from None
 

@@ -10,10 +10,12 @@ process too.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -303,6 +305,32 @@ def test_store_bounds_results_and_prunes_by_count_and_age(bentotui_home):
     assert {r.task_id for r in store.records()} == {records[2].task_id, records[3].task_id, running.task_id}
     assert store.prune(now=time.time() + 3600) == 2  # past the retention; the running one stays
     assert [r.task_id for r in store.records()] == [running.task_id]
+
+
+def test_newest_reads_about_limit_records_and_agrees_with_a_full_sort(bentotui_home, monkeypatch):
+    """The TUI lists the 200 newest of up to 1,000 kept tasks: ``newest`` must give exactly what
+    sorting every record gives, including an old task updated (finished) recently, while reading
+    only the files that could hold one of them."""
+    store = TaskStore("svc")
+    store.claim()
+    base = time.time() - 10_000
+    records = []
+    for i in range(60):
+        record = store.new("api", b"{}", [])
+        record.created_at = datetime.fromtimestamp(base + 10 * i, timezone.utc).isoformat()
+        store.save(record)
+        os.utime(store._path(record.task_id, ".json"), (base + 10 * i, base + 10 * i))
+        records.append(record)
+    # the oldest task finished just now: the newest file, but not a new task
+    os.utime(store._path(records[0].task_id, ".json"), (base + 5_000, base + 5_000))
+    reads = []
+    original = TaskStore.get
+    monkeypatch.setattr(TaskStore, "get", lambda self, task_id: reads.append(task_id) or original(self, task_id))
+    newest = [r.task_id for r in store.newest(10)]
+    assert newest == [r.task_id for r in sorted(records, key=lambda r: r.created_at, reverse=True)[:10]]
+    assert len(reads) <= 12  # the 10, the recently touched old one, and the first too old to matter
+    assert [r.task_id for r in list_tasks("svc", limit=10)] == newest
+    assert len(list_tasks("svc")) == 60
 
 
 def test_the_task_store_imports_no_server_stack_nor_ml_library():
