@@ -46,6 +46,18 @@ class ContextResult:
     engine_problems: list[str] = field(default_factory=list)
 
 
+def staged_output(output: Path) -> tuple[Path, Path]:
+    """``output`` resolved and checked (new, or an empty folder, in a folder that exists) and a
+    fresh staging folder beside it: a context is written there and renamed into place, so an
+    interrupted run leaves no half context."""
+    output = output.expanduser().resolve()
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise Conflict(f"{output} exists and is not an empty folder; choose another --output")
+    if not output.parent.is_dir():
+        raise BuildError(f"folder {output.parent} does not exist")
+    return output, Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
+
+
 def write_context(tag: str | Tag, output: Path | None = None, *, on_step: StepCallback | None = None) -> ContextResult:
     """Write the build context of bento ``tag`` to ``output`` (a new or empty folder)."""
     from bentotui.store.bentos import BentoStore
@@ -56,12 +68,7 @@ def write_context(tag: str | Tag, output: Path | None = None, *, on_step: StepCa
     image = f"{bento.tag.name}:{bento.tag.version}"
     if output is None:
         output = Path(tempfile.mkdtemp(prefix=f"bentotui-{bento.tag.name}-")) / "context"
-    output = output.expanduser().resolve()
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise Conflict(f"{output} exists and is not an empty folder; choose another --output")
-    if not output.parent.is_dir():
-        raise BuildError(f"folder {output.parent} does not exist")
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
+    output, staging = staged_output(output)
     try:
         step("copying the bento")
         shutil.copytree(bento.path, staging / "bento")

@@ -33,14 +33,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bentotui.bento.containerize import CONTEXT_STEPS, write_context
+from bentotui.bento.containerize import CONTEXT_STEPS, staged_output, write_context
 from bentotui.bento.requirements import TORCH_CPU_INDEX
-from bentotui.exceptions import BuildError, Conflict
+from bentotui.exceptions import BuildError
 from bentotui.store.bentos import Bento, BentoStore
 from bentotui.store.models import ModelStore
 from bentotui.store.tags import Tag
@@ -143,12 +142,7 @@ def write_lambda_context(
 ) -> LambdaContext:
     """Write the Lambda build context of bento ``tag`` to ``output`` (a new or empty folder)."""
     step = on_step or (lambda _description: None)
-    output = output.expanduser().resolve()
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise Conflict(f"{output} exists and is not an empty folder; choose another --output")
-    if not output.parent.is_dir():
-        raise BuildError(f"folder {output.parent} does not exist")
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.tmp-", dir=output.parent))
+    output, staging = staged_output(output)
     try:
         ctx = write_context(tag, staging / "context", on_step=step).context
         step("writing the Lambda image files")
