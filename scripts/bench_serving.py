@@ -28,6 +28,11 @@ long.  ``bentotui_stream`` is a 1.x service reading its runner's ``stream`` meth
     .venv/bin/python scripts/bench_serving.py --configs bentotui_stream,bentotui_stream_class,bentoml_stream --reps 3
     .venv/bin/python scripts/bench_serving.py --configs bentotui_rf_batch,bentotui_rf_remote --conc 64 --reps 3
 
+``bentotui_{lr,rf}_w2`` serve it with two runner workers.  For bentotui servers each measured
+cell also reads ``/runners.json`` before and after: the mean size of the batches sent meanwhile
+and each process's CPU % (API and workers), which says whether a change splits batches or moves
+CPU between processes.
+
 ``bentotui_{lr,rf}_remote`` serve the batched service with its runner in a runner server
 (``start-runner-server``) and the API in ``start-http-server --remote-runner``, on loopback: the
 cost of the network hop against the same service with local workers.
@@ -303,6 +308,34 @@ def readyz(port: int) -> bool:
         return False
 
 
+def runners_json(port: int) -> dict | None:
+    """A bentotui server's ``/runners.json`` (None for other servers); reading it also starts the
+    window its next reading's CPU percentages cover."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/runners.json", timeout=2) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def batching_during(before: dict | None, after: dict | None) -> dict:
+    """Mean batch size of the batches sent between two readings, and each process's CPU % over
+    that time (the API process's and every local worker's), for bentotui servers."""
+    if not before or not after:
+        return {}
+    rows = batches = 0
+    for name, runner in after["runners"].items():
+        for method, info in runner.get("methods", {}).items():
+            old = before["runners"].get(name, {}).get("methods", {}).get(method, {}).get("sizes", {})
+            for size, count in info["sizes"].items():
+                new = count - old.get(size, 0)
+                rows, batches = rows + int(size) * new, batches + new
+    if not batches:
+        return {}
+    workers = [w.get("cpu_percent") or 0.0 for r in after["runners"].values() for w in r["workers"]]
+    return {"batch_mean": rows / batches, "api_cpu": after["api"].get("cpu_percent") or 0.0, "worker_cpu": workers}
+
+
 def tree_rss_mb(pid: int) -> tuple[float, int]:
     try:
         procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
@@ -368,6 +401,9 @@ class Bench:
                 configs[f"bentotui_{model}_{batch}"] = (self._bentotui(name), "/predict", *iris)
             configs[f"bentoml_{model}_batch"] = (self._bentoml(model), "/predict", *bento_body)
             configs[f"bentotui_{model}_remote"] = (self._bentotui_remote(f"iris_{model}_batch"), "/predict", *iris)
+            configs[f"bentotui_{model}_w2"] = (
+                self._bentotui(f"iris_{model}_batch", args=("--runner-workers", "2")), "/predict", *iris
+            )
         stream_body = (
             json.dumps({"prompt": TEXT, "max_new_tokens": self.args.stream_tokens}).encode(), "application/json",
         )
@@ -383,9 +419,9 @@ class Bench:
             )
         return configs
 
-    def _bentotui(self, service_dir: str, target: str = "service:svc"):
+    def _bentotui(self, service_dir: str, target: str = "service:svc", args: tuple[str, ...] = ()):
         def launch(port: int):
-            argv = [PY, "-m", "bentotui", "serve", target, "--port", str(port)]
+            argv = [PY, "-m", "bentotui", "serve", target, "--port", str(port), *args]
             return argv, self.env, self.work / service_dir
 
         return launch
@@ -544,11 +580,18 @@ class Bench:
                     )
                     continue
                 run_load(port, path, body, ctype, conc, self.args.warmup)
+                before = runners_json(port)
                 r = run_load(port, path, body, ctype, conc, self.args.duration)
+                r.update(batching_during(before, runners_json(port)))
                 result["runs"][conc] = r
+                batching = (
+                    f"  batch mean {r['batch_mean']:.1f} rows, cpu % api {r['api_cpu']:.0f} workers "
+                    + "/".join(f"{c:.0f}" for c in r["worker_cpu"])
+                    if "batch_mean" in r else ""
+                )
                 print(
                     f"{name:24s} c={conc:3d} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
-                    f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.1f} ms  errors {r['errors']}",
+                    f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.1f} ms  errors {r['errors']}{batching}",
                     flush=True,
                 )
             print(
@@ -619,6 +662,8 @@ def summarize(results: list[dict], conc: list[int]) -> None:
         ("bentotui_rf_batch", "bentoml_rf_batch"),
         ("bentotui_rf_batch", "bentotui_rf_nobatch"),
         ("bentotui_rf_remote", "bentotui_rf_batch"),
+        ("bentotui_rf_w2", "bentotui_rf_batch"),
+        ("bentotui_lr_w2", "bentotui_lr_batch"),
         ("bentotui_lr_remote", "bentotui_lr_batch"),
         ("bentotui_lr_batch", "bentotui_lr_nobatch"),
         ("bentotui_text_batch", "bentotui_text_nobatch"),
