@@ -82,6 +82,16 @@ wait_for "FOLLOW" 10
 wait_for " 200 " 10                     # the access line of the request just sent
 keys Escape && sleep 0.5                # a lone esc (a key right after it would read as alt+key)
 wait_for "Servers — " 10
+wait_for "cpu " 15                      # beside the latency: the worker's CPU and memory, from the server
+keys b                                  # the batching panel of that server
+wait_for "cost line:" 15                # the runner method's fitted cost line, from /runners.json
+wait_for "refused: none" 10
+keys Escape && sleep 0.5
+wait_for "Servers — " 10
+keys 4                                  # Predictions: no bentoml.monitor logs in this home yet
+wait_for "no prediction logs yet" 10
+keys 2 && sleep 0.5
+wait_for "Servers — " 10
 keys s                                  # stop the selected server (graceful)
 wait_for "stopped" 60 && sleep 0.5
 
