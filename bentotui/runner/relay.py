@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any, cast
 
 from bentotui.exceptions import InvalidArgument, ServiceUnavailable
@@ -59,6 +60,8 @@ _FINAL = frozenset((RESULT, ERROR, END, FAIL))
 #: connections waiting to authenticate at once; more are closed at once (each holds a 256 KiB
 #: buffer for AUTH_TIMEOUT_S, so this bounds what a flood of idle peers costs to 16 MiB)
 MAX_UNAUTHENTICATED = 64
+# how a relayed frame picks its worker: streams by open streams, calls by calls in flight
+_BY_STREAMS, _BY_INFLIGHT = attrgetter("streams"), attrgetter("inflight")
 
 
 class RelayClient(Client):
@@ -93,14 +96,15 @@ class RelayClient(Client):
         return msg_id
 
     def forward(self, msg_id: int, kind: int, parts: list[memoryview]) -> None:
-        """A ``CREDIT`` or ``CANCEL`` for a relayed stream."""
+        """A ``CREDIT`` or ``CANCEL`` for a relayed stream (credit only while it is open)."""
         if kind == CANCEL:
             self._forget(msg_id)
-        if msg_id in self.relayed or kind == CANCEL:
-            try:
-                self.protocol.send(msg_id, kind, parts)
-            except ConnectionError:
-                pass  # the worker is gone: _on_lost answers for the stream
+        elif msg_id not in self.relayed:
+            return
+        try:
+            self.protocol.send(msg_id, kind, parts)
+        except ConnectionError:
+            pass  # the worker is gone: _on_lost answers for the stream
 
     def _forget(self, msg_id: int) -> tuple[Upstream, int, bool] | None:
         route = self.relayed.pop(msg_id, None)
@@ -205,8 +209,7 @@ class Upstream(FrameProtocol):
             error = ServiceUnavailable(f"runner {self.server.runner.name!r} has no live worker (restarting)")
             self.reply(msg_id, FAIL if kind == STREAM else ERROR, codec.encode_error(error))
             return
-        by: Callable[[RelayClient], int] = (lambda c: c.streams) if kind == STREAM else (lambda c: c.inflight)
-        client = min(clients, key=by)
+        client = min(clients, key=_BY_STREAMS if kind == STREAM else _BY_INFLIGHT)
         try:
             local_id = client.relay(self, msg_id, kind, parts)
         except ConnectionError:

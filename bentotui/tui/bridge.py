@@ -270,7 +270,7 @@ async def send_stream(
             api.method.upper(),
             client.url + api.route,
             content=progress.body.encode("utf-8"),
-            headers=[*progress.request_headers, ("content-type", progress.content_type)],
+            headers={**dict(progress.request_headers), "content-type": progress.content_type},
             timeout=httpx.Timeout(http.timeout.connect, read=None),
         ) as response:
             if not response.is_success:

@@ -66,7 +66,7 @@ class PredictionsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        # the first read comes from on_screen_resume, which also runs when the area first shows
         if self.app.poll_interval:
             self.set_interval(self.app.poll_interval, self._poll)
 
