@@ -9,7 +9,9 @@ Default runner signature: ``__call__``, not batchable (as BentoML).  Saved with
 ``signatures={"__call__": {"batchable": True}}``, the runner merges concurrent calls: the method
 then receives a list of inputs, runs it as one pipeline call and returns one entry per input,
 each exactly what the pipeline returns for that input alone (``[{"label": ..., "score": ...}]``
-for one text), so callers see local pipeline semantics whether batched or not.  Keyword
+for one text, up to float rounding of the padded batch), so callers see local pipeline semantics
+whether batched or not.  The batch runs as padded forward passes of the whole batch
+(``batch_size`` set to its length unless the caller passes one), not one pass per input.  Keyword
 arguments (``max_length=512``, ``truncation=True``, ``top_k``) pass through to the pipeline.
 
 A pipeline whose task generates text (``text-generation``, ``text2text-generation``,
@@ -159,6 +161,8 @@ def _method(method: str, signature: Mapping[str, Any]) -> _common.MethodImpl:
     def run(self: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         call = getattr(self.model, method)
         if batchable and isinstance(inputs, list):
+            if inputs and can_pad(self.model):
+                kwargs.setdefault("batch_size", len(inputs))
             return [as_single_output(out) for out in call(inputs, *args, **kwargs)]
         return call(inputs, *args, **kwargs)
 
@@ -201,6 +205,19 @@ def _stream(self: Any, inputs: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
         thread.join(_STOP_WAIT_S)
     if failure:
         raise failure[0]
+
+
+def can_pad(pipe: Any) -> bool:
+    """Whether ``pipe`` can run a list of inputs as padded batches.
+
+    A pipeline given a list runs its inputs one forward pass at a time unless ``batch_size`` is
+    set (on the demo's tiny BERT, 32 texts one by one take about six times as long as one batch of
+    32: docs/benchmarks.md), so a batched runner call sets it to the whole batch.  Only a tokenizer with a pad token can pad
+    texts of different lengths (GPT-2's has none and the pipeline would refuse); a pipeline
+    without a tokenizer pads with its processor.
+    """
+    tokenizer = getattr(pipe, "tokenizer", None)
+    return tokenizer is None or getattr(tokenizer, "pad_token_id", None) is not None
 
 
 def as_single_output(output: Any) -> Any:

@@ -74,6 +74,33 @@ def test_batched_runnable_splits_one_pipeline_call_per_input(pipe):
     assert_same(runnable(TEXTS[1]), pipe(TEXTS[1]))  # one text, called in-process without batching
 
 
+def forward_passes(runnable) -> list[int]:
+    """Rows of each forward pass the runnable's model runs from now on."""
+    rows: list[int] = []
+    runnable.model.model.register_forward_hook(lambda _m, args, kwargs, _out: rows.append(
+        len(kwargs["input_ids"] if "input_ids" in kwargs else args[0])), with_kwargs=True)
+    return rows
+
+
+def test_batched_runnable_runs_the_batch_as_one_padded_forward_pass(pipe):
+    model = btf.save_model("news", pipe, signatures={"__call__": {"batchable": True}})
+    runnable = btf.get_runnable(model)(model_tag=str(model.tag))
+    rows = forward_passes(runnable)
+    batch = runnable(TEXTS, max_length=512, truncation=True)
+    assert rows == [len(TEXTS)]  # texts of different lengths, padded into one pass
+    for text, out in zip(TEXTS, batch, strict=True):
+        assert_same(out, pipe(text))
+    rows.clear()
+    runnable(TEXTS, batch_size=2)  # the caller's batch_size wins
+    assert rows == [2, 1]
+    rows.clear()
+    runnable.model.tokenizer.pad_token = None  # nothing to pad with: the pipeline would refuse
+    assert not btf.can_pad(runnable.model)
+    for text, out in zip(TEXTS, runnable(TEXTS), strict=True):
+        assert_same(out, pipe(text))
+    assert rows == [1, 1, 1]
+
+
 def test_seed_style_runner_call(pipe):
     model = btf.save_model("bert_news_classification", pipe, signatures={"__call__": {"batchable": True}})
     runner = model.to_runner()
