@@ -56,11 +56,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import bench_peers
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-BENCHENV = Path(os.environ.get("BENCHENV", "/tmp/benchenv"))
 ROW = [5.1, 3.5, 1.4, 0.2]
 TEXT = "the team won the final match of the season"
 STREAM_SUFFIXES = ("_stream", "_stream_class")  # configurations measured as token streams
@@ -143,24 +143,6 @@ class Gen:
             if piece:
                 yield piece
 """
-
-BENTO_SERVICE = """
-import os
-import numpy as np
-import bentoml, joblib
-
-@bentoml.service(workers=1)
-class IrisService:
-    model_ref = bentoml.models.BentoModel(f"iris_{os.environ['BENCH_MODEL']}:latest")
-
-    def __init__(self):
-        self.model = joblib.load(self.model_ref.path_of("model.joblib"))
-
-    @bentoml.api(batchable=os.environ.get("BENCH_BATCHABLE", "1") == "1")
-    def predict(self, input: np.ndarray) -> np.ndarray:
-        return self.model.predict(input)
-"""
-
 
 # ---------------------------------------------------------------------------------------- load
 async def _load(host: str, port: int, path: str, body: bytes, ctype: str, conc: int, seconds: float) -> dict:
@@ -336,18 +318,22 @@ def batching_during(before: dict | None, after: dict | None) -> dict:
     return {"batch_mean": rows / batches, "api_cpu": after["api"].get("cpu_percent") or 0.0, "worker_cpu": workers}
 
 
-def tree_rss_mb(pid: int) -> tuple[float, int]:
+def tree_memory_mb(pid: int) -> tuple[float, float, int]:
+    """RSS and PSS of the process tree under ``pid`` and how many processes it has: PSS counts a
+    page shared by several of them (forked workers, shared libraries) once in all."""
     try:
         procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
-        return float("nan"), 0
-    total = 0
+        return float("nan"), float("nan"), 0
+    rss = pss = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            info = p.memory_full_info()
         except psutil.NoSuchProcess:
-            pass
-    return total / 2**20, len(procs)
+            continue
+        rss += info.rss
+        pss += info.pss
+    return rss / 2**20, pss / 2**20, len(procs)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -377,39 +363,33 @@ class Bench:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
         }
-        self.bento_bin = BENCHENV / "bento" / "bin"
         self.configs = self._configs()
 
     # each config: (launcher(port) -> (argv, env, cwd), path, body, content type)
     def _configs(self) -> dict:
         iris = (json.dumps([ROW]).encode(), "application/json")
-        bento_body = (json.dumps({"input": [ROW]}).encode(), "application/json")
         configs = {
-            "echo": (
-                lambda p: (
-                    [PY, "-m", "hypercorn", "echo_app:app", "-b", f"127.0.0.1:{p}", "-w", "1"],
-                    self.env,
-                    self.work,
-                ),
-                "/echo",
-                *iris,
-            ),
+            "echo": (self._hypercorn("echo_app:app"), "/echo", *iris),
+            "asgi_echo": (self._hypercorn("raw_echo_app:app"), "/echo", *iris),
         }
         for model in ("lr", "rf"):
             for batch in ("batch", "nobatch"):
                 name = f"iris_{model}_{batch}"
                 configs[f"bentotui_{model}_{batch}"] = (self._bentotui(name), "/predict", *iris)
-            configs[f"bentoml_{model}_batch"] = (self._bentoml(model), "/predict", *bento_body)
             configs[f"bentotui_{model}_remote"] = (self._bentotui_remote(f"iris_{model}_batch"), "/predict", *iris)
-            configs[f"bentotui_{model}_w2"] = (
-                self._bentotui(f"iris_{model}_batch", args=("--runner-workers", "2")), "/predict", *iris
-            )
+            for workers in (2, 4):
+                configs[f"bentotui_{model}_w{workers}"] = (
+                    self._bentotui(f"iris_{model}_batch", args=("--runner-workers", str(workers))), "/predict", *iris
+                )
+        configs.update(bench_peers.configs(self.env, self.work))
         stream_body = (
             json.dumps({"prompt": TEXT, "max_new_tokens": self.args.stream_tokens}).encode(), "application/json",
         )
         configs["bentotui_stream"] = (self._bentotui("gen_runner"), "/generate", *stream_body)
         configs["bentotui_stream_class"] = (self._bentotui("gen_class", "service:Gen"), "/generate", *stream_body)
-        configs["bentoml_stream"] = (self._bentoml("gen", "service:Gen"), "/generate", *stream_body)
+        configs["bentoml_stream"] = (
+            bench_peers.bentoml_launch(self.env, self.work / "bentoml_gen", "service:Gen", {}), "/generate", *stream_body
+        )
         for batch in ("batch", "nobatch"):
             configs[f"bentotui_text_{batch}"] = (
                 self._bentotui(f"text_{batch}"),
@@ -443,31 +423,18 @@ class Bench:
 
         return launch
 
-    def _bentoml(self, model: str, target: str = "bento_svc:IrisService"):
+    def _hypercorn(self, app: str):
         def launch(port: int):
-            env = {
-                **self.env,
-                "BENTOML_HOME": str(BENCHENV / "bentohome"),
-                "BENCH_MODEL": model,
-                "BENCH_BATCHABLE": "1",
-                "BENTOML_DO_NOT_TRACK": "True",
-            }
-            argv = [
-                str(self.bento_bin / "bentoml"),
-                "serve",
-                target,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ]
-            return argv, env, self.work / ("bentoml_gen" if model == "gen" else "bentoml")
+            return [PY, "-m", "hypercorn", app, "-b", f"127.0.0.1:{port}", "-w", "1"], self.env, self.work
 
         return launch
 
     def prepare(self, names: list[str]) -> list[str]:
-        """Train and save the models, write the service files; drop BentoML configs without its venv."""
+        """Train and save the models, write the service files; drop the peers whose venv is missing."""
         (self.work / "echo_app.py").write_text(ECHO_APP)
+        for file, text in bench_peers.FILES.items():
+            (self.work / file).parent.mkdir(exist_ok=True)
+            (self.work / file).write_text(text)
         sys.path.insert(0, str(ROOT))
         os.environ.update(BENTOTUI_HOME=str(self.home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
         import joblib
@@ -477,12 +444,18 @@ class Bench:
 
         import bentotui
 
+        missing = {p for p in map(bench_peers.peer_of, names) if p and not bench_peers.available(p)}
+        for peer in sorted(missing):
+            print(f"note: {bench_peers.python(peer)} missing: the {peer} configurations are skipped", flush=True)
+        names = [n for n in names if bench_peers.peer_of(n) not in missing]
         x, y = load_iris(return_X_y=True)
         trained = {
             "lr": LogisticRegression(max_iter=1000).fit(x, y),
             "rf": RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y),
         }
+        (self.work / "artifacts").mkdir()
         for model, est in trained.items():
+            joblib.dump(est, self.work / "artifacts" / f"{model}.joblib")
             for batch in ("batch", "nobatch"):
                 name = f"iris_{model}_{batch}"
                 bentotui.sklearn.save_model(
@@ -496,40 +469,41 @@ class Bench:
 
             pipe = build_tiny_text_pipeline()
             for batch in ("batch", "nobatch"):
-                bentotui.transformers.save_model(
+                model = bentotui.transformers.save_model(
                     f"text_{batch}", pipe, signatures={"__call__": {"batchable": batch == "batch"}}
                 )
                 folder = self.work / f"text_{batch}"
                 folder.mkdir()
                 (folder / "service.py").write_text(TEXT_SERVICE.format(model=f"text_{batch}"))
+            if any(n.startswith("bentoml_text") for n in names):
+                self._bentoml_copy("tiny_text", model.path)
         if any(n.endswith(STREAM_SUFFIXES) for n in names):
-            self._prepare_generator()
-        if any(n.startswith("bentoml") for n in names):
-            if not (self.bento_bin / "bentoml").exists():
-                print(f"note: {self.bento_bin}/bentoml missing: BentoML configurations skipped", flush=True)
-                return [n for n in names if not n.startswith("bentoml")]
-            art = self.work / "artifacts"
-            art.mkdir()
-            for model, est in trained.items():
-                joblib.dump(est, art / f"{model}.joblib")
-            (self.work / "bentoml").mkdir()
-            (self.work / "bentoml" / "bento_svc.py").write_text(BENTO_SERVICE)
+            self._prepare_generator(bentoml="bentoml_stream" in names)
+        if any(n.startswith(("bentoml_lr", "bentoml_rf")) for n in names):
             save = (
                 "import sys, joblib, bentoml\nfor name in ('lr', 'rf'):\n"
                 "    m = joblib.load(f'{sys.argv[1]}/{name}.joblib')\n"
                 "    with bentoml.models.create(name=f'iris_{name}') as ref:\n"
                 "        joblib.dump(m, ref.path_of('model.joblib'))\n"
             )
-            env = {**os.environ, "BENTOML_HOME": str(BENCHENV / "bentohome"), "BENTOML_DO_NOT_TRACK": "True"}
-            subprocess.run(
-                [str(self.bento_bin / "python"), "-c", save, str(art)],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            self._bentoml_python(save, self.work / "artifacts")
         return names
 
-    def _prepare_generator(self) -> None:
+    def _bentoml_python(self, code: str, arg: Path) -> None:
+        """Run ``code`` in BentoML's venv against the bench's BentoML store."""
+        env = {**os.environ, **bench_peers.BENTOML_ENV}
+        subprocess.run([str(bench_peers.python("bentoml")), "-c", code, str(arg)], env=env, check=True, capture_output=True)
+
+    def _bentoml_copy(self, name: str, folder: Path) -> None:
+        """A BentoML model ``name`` holding the same files as bentotui's model ``folder``."""
+        copy = (
+            "import shutil, sys, bentoml\n"
+            f"with bentoml.models.create(name={name!r}) as ref:\n"
+            "    shutil.copytree(sys.argv[1], ref.path, dirs_exist_ok=True)\n"
+        )
+        self._bentoml_python(copy, folder)
+
+    def _prepare_generator(self, bentoml: bool) -> None:
         """The tiny GPT-2 in both stores (the same files) and the three streaming services."""
         import bentotui
         from bentotui.demo import build_tiny_text_generator
@@ -543,14 +517,8 @@ class Bench:
         ):
             (self.work / folder).mkdir()
             (self.work / folder / "service.py").write_text(text)
-        if (self.bento_bin / "bentoml").exists():
-            copy = (
-                "import shutil, sys, bentoml\n"
-                "with bentoml.models.create(name='tiny_gpt') as ref:\n"
-                "    shutil.copytree(sys.argv[1], ref.path, dirs_exist_ok=True)\n"
-            )
-            env = {**os.environ, "BENTOML_HOME": str(BENCHENV / "bentohome"), "BENTOML_DO_NOT_TRACK": "True"}
-            subprocess.run([str(self.bento_bin / "python"), "-c", copy, str(model.path)], env=env, check=True)
+        if bentoml:
+            self._bentoml_copy("tiny_gpt", model.path)
 
     def run_one(self, name: str) -> dict:
         launch, path, body, ctype = self.configs[name]
@@ -566,8 +534,10 @@ class Bench:
                 time.sleep(0.01)
             cold = time.perf_counter() - started
             time.sleep(2)
-            rss, nprocs = tree_rss_mb(proc.pid)
-            result = {"config": name, "cold_start_s": cold, "idle_rss_mb": rss, "procs": nprocs, "runs": {}}
+            rss, pss, nprocs = tree_memory_mb(proc.pid)
+            result = {
+                "config": name, "cold_start_s": cold, "idle_rss_mb": rss, "idle_pss_mb": pss, "procs": nprocs, "runs": {},
+            }
             for conc in self.args.conc:
                 if name.endswith(STREAM_SUFFIXES):
                     run_streams(port, path, body, conc, conc)  # warm-up: one stream per connection
@@ -595,7 +565,8 @@ class Bench:
                     flush=True,
                 )
             print(
-                f"{name:24s} cold start {cold:.2f} s, idle RSS {rss:.0f} MB in {nprocs} processes", flush=True
+                f"{name:24s} cold start {cold:.2f} s, idle RSS {rss:.0f} MB (PSS {pss:.0f}) in {nprocs} processes",
+                flush=True,
             )
             if any(r["errors"] for r in result["runs"].values()):
                 log.flush()
@@ -619,9 +590,9 @@ def summarize(results: list[dict], conc: list[int]) -> None:
     print(
         "\n| config | "
         + " | ".join(f"c={c} req/s | c={c} p50 ms | c={c} p99 ms" for c in conc)
-        + " | cold start s | idle RSS MB | errors |"
+        + " | cold start s | idle RSS MB | idle PSS MB | errors |"
     )
-    print("|---" * (3 * len(conc) + 4) + "|")
+    print("|---" * (3 * len(conc) + 5) + "|")
     for name, rs in by.items():
         if name.endswith(STREAM_SUFFIXES):
             continue  # their own table below
@@ -631,8 +602,9 @@ def summarize(results: list[dict], conc: list[int]) -> None:
         )
         cold = statistics.median(r["cold_start_s"] for r in rs)
         rss = statistics.median(r["idle_rss_mb"] for r in rs)
+        pss = statistics.median(r["idle_pss_mb"] for r in rs)
         errors = sum(run["errors"] for r in rs for run in r["runs"].values())
-        print(f"| {name} | {cells} | {cold:.2f} | {rss:.0f} | {errors} |")
+        print(f"| {name} | {cells} | {cold:.2f} | {rss:.0f} | {pss:.0f} | {errors} |")
     streams = [name for name in by if name.endswith(STREAM_SUFFIXES)]
     if streams:
         print("\n| config | " + " | ".join(
@@ -659,6 +631,7 @@ def summarize(results: list[dict], conc: list[int]) -> None:
     for a, b in [
         ("bentotui_lr_batch", "bentoml_lr_batch"),
         ("bentotui_lr_batch", "echo"),
+        ("echo", "asgi_echo"),
         ("bentotui_rf_batch", "bentoml_rf_batch"),
         ("bentotui_rf_batch", "bentotui_rf_nobatch"),
         ("bentotui_rf_remote", "bentotui_rf_batch"),
@@ -667,14 +640,25 @@ def summarize(results: list[dict], conc: list[int]) -> None:
         ("bentotui_lr_remote", "bentotui_lr_batch"),
         ("bentotui_lr_batch", "bentotui_lr_nobatch"),
         ("bentotui_text_batch", "bentotui_text_nobatch"),
+        ("bentotui_text_batch", "bentoml_text_batch"),
+        ("bentotui_text_nobatch", "bentoml_text_nobatch"),
+        ("bentotui_rf_w4", "bentotui_rf_batch"),
     ]:
         if a in by and b in by:
             print(f"  {a} / {b} = {med(a, top, 'rps') / med(b, top, 'rps'):.2f}")
-    if "bentotui_lr_batch" in by and "bentoml_lr_batch" in by:
+    for model in ("lr", "rf", "text"):
+        peers = [n for n in by if bench_peers.peer_of(n) and n.split("_")[1] == model]
+        ours = f"bentotui_{model}_batch"
+        if ours not in by or not peers:
+            continue
+        best = max(peers, key=lambda n: med(n, top, "rps"))
         print(
-            f"  p99 bentotui_lr_batch / bentoml_lr_batch at c={top} = "
-            f"{med('bentotui_lr_batch', top, 'p99_ms') / med('bentoml_lr_batch', top, 'p99_ms'):.2f}"
+            f"  {ours} / best peer ({best}) = {med(ours, top, 'rps') / med(best, top, 'rps'):.2f} req/s, "
+            f"{med(ours, top, 'p99_ms') / med(best, top, 'p99_ms'):.2f} p99"
         )
+    for c in conc:
+        if "bentotui_lr_batch" in by and "asgi_echo" in by:
+            print(f"  c={c}: bentotui_lr_batch / asgi_echo = {med('bentotui_lr_batch', c, 'rps') / med('asgi_echo', c, 'rps'):.2f} req/s")
 
 
 def main() -> None:
