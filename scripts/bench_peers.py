@@ -5,7 +5,7 @@ configured as its documentation recommends for a CPU model:
 
 - **BentoML 1.4** (``bento``: ``pip install bentoml==1.4.40 scikit-learn psutil``, plus ``torch``
   and ``transformers`` at bentotui's versions for the text and streaming services): a 1.2-style
-  class, ``workers=1``, ``@bentoml.api(batchable=...)``.
+  class, ``workers=1`` (``bentoml_{lr,rf}_w2``: ``workers=2``), ``@bentoml.api(batchable=...)``.
 - **LitServe 0.2.19** (``litserve``: ``pip install litserve==0.2.19 scikit-learn joblib psutil``):
   one inference worker on the CPU (``workers_per_device=1``), one API server, ``fast_queue=True``
   (its docs recommend the ZeroMQ queue above 100 req/s); batched: ``max_batch_size=64``,
@@ -14,6 +14,10 @@ configured as its documentation recommends for a CPU model:
   local Ray (``num_cpus=2``, no dashboard), one replica, ``max_ongoing_requests=128``; batched:
   ``@serve.batch(max_batch_size=64, batch_wait_timeout_s=0.002)``.
 
+``bench_serving.py --setup-peers`` builds the venvs that are missing (``python3 -m venv``, then pip
+with scikit-learn, NumPy, torch and transformers pinned to the versions bentotui runs with, so
+every server loads the same model bytes with the same libraries).
+
 Every iris peer answers ``POST /predict {"input": [[...]]}`` with the predicted classes and
 ``GET /readyz`` with 200 once its model is loaded, so the cold start counts until it can answer.
 A peer whose venv is missing is skipped with a note.
@@ -21,7 +25,9 @@ A peer whose venv is missing is skipped with a note.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import subprocess
 from pathlib import Path
 
 BENCHENV = Path(os.environ.get("BENCHENV", "/tmp/benchenv"))
@@ -56,7 +62,7 @@ import os
 import numpy as np
 import bentoml, joblib
 
-@bentoml.service(workers=1)
+@bentoml.service(workers=int(os.environ.get("BENCH_WORKERS", "1")))
 class IrisService:
     model_ref = bentoml.models.BentoModel(f"iris_{os.environ['BENCH_MODEL']}:latest")
 
@@ -201,6 +207,34 @@ FILES = {
 }
 
 
+#: peer -> what pip installs into its venv beside the pinned libraries of :func:`pins`
+REQUIREMENTS = {
+    "bentoml": ["bentoml==1.4.40", "psutil"],
+    "litserve": ["litserve==0.2.19", "joblib", "psutil"],
+    "ray": ["ray[serve]==2.60.0", "joblib", "psutil"],
+}
+
+
+def pins(*names: str) -> list[str]:
+    """``name==version`` of each library as installed beside bentotui."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in names]
+
+
+def setup(peers: list[str]) -> None:
+    """Build the venv of each of ``peers`` that is missing; BentoML's also gets torch and
+    transformers (its text and streaming services)."""
+    for peer in dict.fromkeys(peers):
+        venv = BENCHENV / PEER_VENVS[peer]
+        if python(peer).exists():
+            continue
+        libs = pins("scikit-learn", "numpy")
+        if peer == "bentoml":
+            libs += pins("torch", "transformers", "tokenizers", "safetensors")
+        print(f"building {venv} ...", flush=True)
+        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *REQUIREMENTS[peer], *libs], check=True)
+
+
 def python(peer: str) -> Path:
     """The interpreter of ``peer``'s venv."""
     return BENCHENV / PEER_VENVS[peer] / "bin" / "python"
@@ -253,6 +287,11 @@ def configs(env: dict[str, str], work: Path, port_env: str = "BENCH_PORT") -> di
                 bentoml("bento_svc:IrisService", "bentoml", {"BENCH_MODEL": model, "BENCH_BATCHABLE": str(int(batch))}),
                 "/predict", *iris,
             )
+            if batch:
+                out[f"bentoml_{model}_w2"] = (
+                    bentoml("bento_svc:IrisService", "bentoml", {"BENCH_MODEL": model, "BENCH_WORKERS": "2"}),
+                    "/predict", *iris,
+                )
             out[f"litserve_{model}_{suffix}"] = (script("litserve", "litserve_iris.py", model, batch), "/predict", *iris)
             out[f"ray_{model}_{suffix}"] = (script("ray", "ray_iris.py", model, batch), "/predict", *iris)
     text = "the team won the final match of the season"

@@ -1,18 +1,22 @@
-"""Serving benchmark: bentotui against a bare Quart+hypercorn echo and BentoML 1.4, same machine, one run.
+"""Serving benchmark: bentotui beside BentoML 1.4, LitServe, Ray Serve and the bare HTTP stack, one run.
 
 For each configuration: start the server, time launch -> first ``GET /readyz`` 200 (cold start),
-measure the idle RSS of the whole process tree, then for each concurrency run a closed-loop load
-(warm-up, then measurement) with one JSON row per request, and stop the server by pid.
-Configurations are interleaved when ``--reps`` > 1.  Prints req/s, p50/p99/max and the ratios
-the issue's targets are stated in.
+measure the idle RSS and PSS of the whole process tree, then for each concurrency run a
+closed-loop load (warm-up, then measurement) with one JSON row per request, and stop the server
+by pid.  Configurations are interleaved when ``--reps`` > 1.  Prints req/s, p50/p99/max and the
+ratios the issue's targets are stated in, among them bentotui against the best peer on each model
+and against the raw ASGI echo.
 
 The load generator runs in a separate process (it shares the 2 cores with the server, as wrk did
 for the anchor figures): a minimal HTTP/1.1 keep-alive client on asyncio streams that records
 every request's latency (no per-request allocation of a full HTTP client).
 
-BentoML runs from its own throw-away venv (``/tmp/benchenv/bento``, as
-``shared/anchors/bench/run_all.sh`` builds it: ``pip install bentoml==1.4.39 scikit-learn psutil``),
-never from the project's; it is skipped with a note when that venv is missing.
+The stack's limits: ``asgi_echo`` is an ASGI app with no framework on hypercorn, ``echo`` the
+bare Quart echo on the same hypercorn.  The peers (``bentoml_*``, ``litserve_*``, ``ray_*``:
+iris LR and RF batched and not, and BentoML serving the same tiny-BERT text pipeline) run from
+their own throw-away venvs under ``$BENCHENV`` (default ``/tmp/benchenv``), never from the
+project's; ``scripts/bench_peers.py`` says how each is built and configured, ``--setup-peers``
+builds the missing ones first, and a peer whose venv is missing is skipped with a note.
 
 Streaming configurations (``*_stream``) serve the tiny GPT-2 of ``bentotui.demo`` (same weights,
 greedy decoding, so every server returns the same text) and measure, per request, the time to
@@ -27,8 +31,9 @@ long.  ``bentotui_stream`` is a 1.x service reading its runner's ``stream`` meth
     .venv/bin/python scripts/bench_serving.py --configs echo,bentotui_lr_batch --duration 3
     .venv/bin/python scripts/bench_serving.py --configs bentotui_stream,bentotui_stream_class,bentoml_stream --reps 3
     .venv/bin/python scripts/bench_serving.py --configs bentotui_rf_batch,bentotui_rf_remote --conc 64 --reps 3
+    .venv/bin/python scripts/bench_serving.py --configs asgi_echo,bentotui_lr_batch,litserve_lr_batch,ray_lr_batch,bentoml_lr_batch --conc 1,64 --reps 2
 
-``bentotui_{lr,rf}_w2`` serve it with two runner workers.  For bentotui servers each measured
+``bentotui_{lr,rf}_w2`` and ``_w4`` serve it with two and four runner workers.  For bentotui servers each measured
 cell also reads ``/runners.json`` before and after: the mean size of the batches sent meanwhile
 and each process's CPU % (API and workers), which says whether a change splits batches or moves
 CPU between processes.
@@ -676,6 +681,9 @@ def main() -> None:
     parser.add_argument("--conc", type=lambda s: [int(c) for c in s.split(",")], default=[1, 16, 64])
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--configs", default=None, help="comma list (default: all)")
+    parser.add_argument(
+        "--setup-peers", action="store_true", help="first build the missing peer venvs (scripts/bench_peers.py)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write raw results here")
     parser.add_argument("--stream-tokens", type=int, default=64, help="tokens per streamed generation")
     parser.add_argument("--stream-requests", type=int, default=40, help="streams measured per concurrency")
@@ -687,6 +695,8 @@ def main() -> None:
         unknown = set(names) - set(bench.configs)
         if unknown:
             parser.error(f"unknown configs: {', '.join(sorted(unknown))}")
+        if args.setup_peers:
+            bench_peers.setup([p for p in map(bench_peers.peer_of, names) if p])
         names = bench.prepare(names)
         print(
             f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; {args.duration:g}s per cell",

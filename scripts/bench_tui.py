@@ -64,11 +64,12 @@ print(json.dumps({"import_s": t_import, "first_paint_s": painted["paint"], "all_
 """
 
 
-def fill(n: int) -> None:
+def fill(n: int, start: int = 0) -> None:
+    """Save ``n`` small models (100 names, versions spread over them), numbered from ``start``."""
     from bentotui.store.models import ModelStore
 
     store = ModelStore()
-    for i in range(n):
+    for i in range(start, start + n):
         with store.create(
             f"model-{i % 100:03d}",
             module="bentotui.frameworks.sklearn",
