@@ -76,3 +76,10 @@ def test_tui_package_import_is_free_of_textual() -> None:
 def test_public_api_module_is_lazy() -> None:
     assert loaded_after_import(["bentotui"], ("textual", *TUI_FORBIDDEN)) == []
     assert bentotui.__name__ == "bentotui"
+
+
+def test_cli_does_not_load_the_runner_stack() -> None:
+    """Every command pays for what ``bentotui.cli`` imports: the runner stack (asyncio, the codec,
+    numpy) and the server stay behind the commands that run them."""
+    watch = ("bentotui.runner", "asyncio", "numpy", "quart", "hypercorn")
+    assert loaded_after_import(["bentotui.cli"], watch) == []

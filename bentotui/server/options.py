@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bentotui.exceptions import InvalidArgument
-from bentotui.runner.gpus import check_request as check_gpu_request
 from bentotui.tracing import check_endpoint
 
 DEFAULT_HOST = "127.0.0.1"
@@ -80,6 +79,10 @@ class ServeOptions:
             raise InvalidArgument(f"--python {self.python} is not a file")
         self.allowed_hosts = tuple(dict.fromkeys(_allowed_host(h) for h in self.allowed_hosts))
         self.cors_origins = tuple(dict.fromkeys(_cors_origin(o) for o in self.cors_origins))
+        # here, not at the top: importing bentotui.runner loads the runner stack (asyncio, the
+        # codec: ~0.1 s), which every CLI command would pay since the CLI imports this module
+        from bentotui.runner.gpus import check_request as check_gpu_request
+
         self.gpus = check_gpu_request(self.gpus, "--gpus")
         if self.otel_endpoint is not None:
             self.otel_endpoint = check_endpoint(self.otel_endpoint)
