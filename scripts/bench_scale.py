@@ -34,7 +34,7 @@ PY = sys.executable
 SERVICE = """
 import bentotui
 
-runners = [bentotui.models.get(f"lr{i}:latest").to_runner() for i in range({n})]
+runners = [bentotui.models.get(f"lr{{i}}:latest").to_runner() for i in range({n})]
 svc = bentotui.Service(name="many", runners=runners)
 
 @svc.api(input=bentotui.io.NumpyNdarray(), output=bentotui.io.NumpyNdarray())
