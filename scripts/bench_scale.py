@@ -8,8 +8,8 @@ Two measurements, each at several sizes, with the slope of a least-squares line 
   The slope is the memory one more model costs.
 - ``--store 1000,10000,100000``: a store filled with N small models through the store API
   (``scripts/bench_tui.py``'s ``fill``; sizes measured in order, each adding to the last), then
-  ``bentotui models list -o json`` and the table (wall seconds and the child's peak RSS, with
-  the listing cache warm), ``ModelStore().list()`` in-process, and the TUI's first paint and
+  ``bentotui models list -o json`` and the table (wall seconds and the child's peak RSS from
+  GNU time, with the listing cache warm), ``ModelStore().list()`` in-process, and the TUI's first paint and
   all rows (``scripts/bench_tui.py``'s probe, one fresh interpreter per run).
 
     .venv/bin/python scripts/bench_scale.py --runners 1,2,5,10 --store 1000,10000 --runs 3
@@ -51,14 +51,18 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def child(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of ``argv``, its output discarded."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.exit(f"{argv} exited with {proc.returncode}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    """Wall seconds and peak RSS (MB) of one run of ``argv``, its output discarded.
+
+    The peak comes from GNU time (``/usr/bin/time -f %M``), not from our own ``wait4``: a child
+    forked or spawned from this process counts this process's pages in its peak until its exec.
+    """
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *argv], stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        if done.returncode:
+            sys.exit(f"{argv} exited with {done.returncode}")
+        return wall, int(peak.read().split()[-1]) / 1024
 
 
 def runners(sizes: list[int], runs: int) -> None:
