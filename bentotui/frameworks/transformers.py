@@ -211,10 +211,10 @@ def can_pad(pipe: Any) -> bool:
     """Whether ``pipe`` can run a list of inputs as padded batches.
 
     A pipeline given a list runs its inputs one forward pass at a time unless ``batch_size`` is
-    set (on the demo's tiny BERT, 32 texts one by one take about six times as long as one batch of
-    32: docs/benchmarks.md), so a batched runner call sets it to the whole batch.  Only a tokenizer with a pad token can pad
-    texts of different lengths (GPT-2's has none and the pipeline would refuse); a pipeline
-    without a tokenizer pads with its processor.
+    set (on the demo's tiny BERT, 32 texts one by one take about six times as long as one batch
+    of 32: docs/benchmarks.md), so a batched runner call sets it to the whole batch.  Only a
+    tokenizer with a pad token can pad texts of different lengths (GPT-2's has none and the
+    pipeline would refuse); a pipeline without a tokenizer pads with its processor.
     """
     tokenizer = getattr(pipe, "tokenizer", None)
     return tokenizer is None or getattr(tokenizer, "pad_token_id", None) is not None
