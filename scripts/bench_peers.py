@@ -26,6 +26,7 @@ A peer whose venv is missing is skipped with a note.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -225,7 +226,7 @@ def setup(peers: list[str]) -> None:
     transformers (its text and streaming services)."""
     for peer in dict.fromkeys(peers):
         venv = BENCHENV / PEER_VENVS[peer]
-        if python(peer).exists():
+        if available(peer):
             continue
         libs = pins("scikit-learn", "numpy")
         if peer == "bentoml":
@@ -258,11 +259,9 @@ def bentoml_launch(env: dict[str, str], cwd: Path, target: str, extra: dict[str,
     return launch
 
 
-def configs(env: dict[str, str], work: Path, port_env: str = "BENCH_PORT") -> dict:
+def configs(env: dict[str, str], work: Path) -> dict:
     """``name -> (launch(port) -> (argv, env, cwd), path, body, content type)`` for every peer
     configuration; ``work`` holds :data:`FILES` and ``artifacts/{lr,rf}.joblib``."""
-    import json
-
     iris = (json.dumps({"input": [[5.1, 3.5, 1.4, 0.2]]}).encode(), "application/json")
 
     def bentoml(target: str, folder: str, extra: dict[str, str]):
@@ -271,7 +270,7 @@ def configs(env: dict[str, str], work: Path, port_env: str = "BENCH_PORT") -> di
     def script(peer: str, file: str, model: str, batch: bool):
         def launch(port: int):
             extra = {
-                port_env: str(port),
+                "BENCH_PORT": str(port),
                 "BENCH_BATCH": str(BATCH if batch else 0),
                 "BENCH_MODEL_PATH": str(work / "artifacts" / f"{model}.joblib"),
             }
