@@ -573,10 +573,12 @@ class Bench:
                 f"{name:24s} cold start {cold:.2f} s, idle RSS {rss:.0f} MB (PSS {pss:.0f}) in {nprocs} processes",
                 flush=True,
             )
+            log.flush()
+            lines = (self.work / f"{name}.log").read_text(errors="replace").splitlines()
+            for line in dict.fromkeys(line for line in lines if "BENCH_THREADS" in line):
+                print(f"{name:24s} {line.strip()}", flush=True)  # a peer's torch threads, as it reports them
             if any(r["errors"] for r in result["runs"].values()):
-                log.flush()
-                tail = (self.work / f"{name}.log").read_text(errors="replace").splitlines()[-6:]
-                print(f"{name:24s} had errors; its server log ends with:\n  " + "\n  ".join(tail), flush=True)
+                print(f"{name:24s} had errors; its server log ends with:\n  " + "\n  ".join(lines[-6:]), flush=True)
             return result
         finally:
             stop(proc)
