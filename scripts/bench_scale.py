@@ -165,8 +165,12 @@ def store(sizes: list[int], runs: int) -> None:
     ) + " |")
 
 
+def sizes(text: str) -> list[int]:
+    """``1,2,5`` -> ``[1, 2, 5]``."""
+    return [int(v) for v in text.split(",")]
+
+
 def main() -> None:
-    sizes = lambda s: [int(v) for v in s.split(",")]  # noqa: E731
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runners", type=sizes, default=[], help="models per server, e.g. 1,2,5,10")
     parser.add_argument("--store", type=sizes, default=[], help="models in the store, e.g. 1000,10000,100000")
