@@ -62,6 +62,16 @@ def test_reused_pid_is_not_alive():
     assert runs.list_runs() == []
 
 
+@pytest.mark.parametrize("step", [-1.0, 1.0])
+def test_a_boot_time_step_does_not_make_a_live_server_dead(step):
+    """psutil adds /proc/stat's ``btime``, which the kernel recomputes on every read in whole
+    seconds: a server's recorded start and another process's reading can sit one second apart.
+    The old 1 s slack called that server dead and deleted its entry."""
+    info = _entry("stepped", os.getpid(), create_time=runs.process_create_time(os.getpid()) + step)
+    assert [r.id for r in runs.list_runs()] == [info.id]
+    assert (paths.runs_dir() / "stepped.json").exists()
+
+
 def test_corrupt_entry_is_swept():
     (paths.runs_dir() / "broken.json").write_text("{not json")
     assert runs.list_runs() == []
