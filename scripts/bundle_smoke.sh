@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of the slim bundle, run from a copy in an empty folder with a clean environment
 # (env -i, PATH=/usr/bin:/bin) so that no virtual environment or system Python can help it.
-# Checks: --help, models list, demo, serving the iris model and answering a POST, the TUI
-# starting with its styles under tmux, and a torch model served through an external Python.
+# Checks: --help, models list, demo, serving the iris model and answering a POST, an Image API
+# decoding a PNG (Pillow's optional plugins are left out), the TUI starting with its styles under
+# tmux, and a torch model served through an external Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -27,13 +28,15 @@ clean_env=(HOME="$work" PATH=/usr/bin:/bin LANG=C.UTF-8 TERM=xterm-256color BENT
 clean() { env -i "${clean_env[@]}" "$@"; }
 say() { printf '\n== %s\n' "$*"; }
 
-# Starts serving a model from the bundle on a free port (in this shell, so cleanup can stop it).
-serve_model() {
-    local tag=$1; shift
+# Starts `bentotui serve ARGS` from the bundle on a free port, logging to serve-NAME.log (in this
+# shell, so cleanup can stop it).
+serve_as() {
+    local name=$1; shift
     # env execs the bundle, so $! is the server's own pid (the one in its registry entry)
-    env -i "${clean_env[@]}" "$B" serve --model "$tag" --port 0 "$@" >"$work/serve-$tag.log" 2>&1 &
+    env -i "${clean_env[@]}" "$B" serve "$@" --port 0 >"$work/serve-$name.log" 2>&1 &
     pids+=("$!")
 }
+serve_model() { serve_as "$1" --model "$@"; }
 
 # Prints the port of the server with pid $1 once its /readyz answers 200.
 wait_ready() {
@@ -71,6 +74,28 @@ port=$(wait_ready "${pids[-1]}" iris-classifier)
 answer=$(curl -fsS -X POST "http://127.0.0.1:$port/predict" -H 'Content-Type: application/json' -d '[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]')
 echo "predict -> $answer"
 [ "$(echo "$answer" | tr -d ' \n')" = "[0,2]" ]
+
+say "an Image API decodes a PNG"
+mkdir "$work/imagesvc"
+cat >"$work/imagesvc/service.py" <<'PY'
+import bentotui
+from bentotui.io import JSON, Image
+
+svc = bentotui.Service("pictures")
+
+
+@svc.api(input=Image(), output=JSON())
+def size(image) -> dict:
+    return {"size": list(image.size), "mode": image.mode}
+PY
+"$VENV_PY" -c "from PIL import Image; Image.new('RGB', (3, 2), 'red').save('$work/red.png')"
+cd "$work/imagesvc"   # not a subshell: serve_as records the pid for cleanup
+serve_as pictures service:svc
+cd "$ROOT"
+port=$(wait_ready "${pids[-1]}" pictures)
+answer=$(curl -fsS -X POST "http://127.0.0.1:$port/size" -H 'Content-Type: image/png' --data-binary "@$work/red.png")
+echo "size -> $answer"
+[ "$(echo "$answer" | tr -d ' \n')" = '{"size":[3,2],"mode":"RGB"}' ]
 
 say "TUI under tmux"
 tmux new-session -d -s "$session" -x 140 -y 40 "env -i ${clean_env[*]} $B"
