@@ -1,7 +1,7 @@
 """``python -m bentotui`` and the bundle's entry point.
 
-The hidden ``_worker`` subcommand is dispatched before the CLI is imported so that runner worker
-processes do not pay for typer and rich on every start.
+The hidden ``_worker`` and ``_forkserver`` subcommands are dispatched before the CLI is imported
+so that runner worker processes do not pay for typer and rich on every start.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ def main() -> None:
         from bentotui.runner.worker import main as worker_main
 
         sys.exit(worker_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "_forkserver":
+        from bentotui.runner.forkserver import main as forkserver_main
+
+        sys.exit(forkserver_main(sys.argv[2:]))
     from bentotui.cli import main as cli_main
 
     cli_main()

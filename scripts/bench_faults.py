@@ -112,7 +112,7 @@ def worker_pids(server: int) -> list[int]:
     found = []
     for proc in psutil.Process(server).children(recursive=True):
         try:
-            if "_worker" in proc.cmdline():
+            if "_worker" in " ".join(proc.cmdline()):  # one string when forked (setproctitle)
                 found.append(proc.pid)
         except psutil.NoSuchProcess:
             pass

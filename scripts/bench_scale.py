@@ -5,7 +5,9 @@ Two measurements, each at several sizes, with the slope of a least-squares line 
 - ``--runners 1,2,5,10``: one service holding N scikit-learn models (N runners, one worker each,
   the "ten services with one model each" of a workbench folded into one server), served by
   ``bentotui serve``: cold start to ``/readyz`` 200, then idle RSS and PSS of the process tree.
-  The slope is the memory one more model costs.
+  The slope is the memory one more model costs.  Then one worker is SIGKILLed: the seconds until
+  its replacement is up.  ``--start spawn,forkserver`` compares how workers start
+  (``BENTOTUI_WORKER_START``), interleaved run by run.
 - ``--store 1000,10000,100000``: a store filled with N small models through the store API
   (``scripts/bench_tui.py``'s ``fill``; sizes measured in order, each adding to the last), then
   ``bentotui models list -o json`` and the table (wall seconds and the child's peak RSS from
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,8 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_serving import free_port, readyz, stop, tree_memory_mb
+from bench_serving import free_port, readyz, runners_json, stop, tree_memory_mb
 from bench_tui import PROBE, fill
+
+from bentotui.runner.forkserver import START_ENV
 
 PY = sys.executable
 SERVICE = """
@@ -65,7 +70,44 @@ def child(argv: list[str]) -> tuple[float, float]:
         return wall, int(peak.read().split()[-1]) / 1024
 
 
-def runners(sizes: list[int], runs: int) -> None:
+def restart_s(port: int) -> float:
+    """SIGKILL the first runner's worker; seconds until its replacement is up and ``/readyz`` 200."""
+    name, runner = next(iter(runners_json(port)["runners"].items()))
+    pid = runner["workers"][0]["pid"]
+    started = time.perf_counter()
+    os.kill(pid, signal.SIGKILL)  # a worker of the server this script started
+    while time.perf_counter() - started < 60:
+        info = runners_json(port)  # None while the server is too busy to answer within 2 s
+        worker = info["runners"][name]["workers"][0] if info else {}
+        if worker.get("pid") not in (None, pid) and worker.get("alive") and readyz(port):
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    sys.exit(f"runner {name}'s worker was not replaced within 60 s")
+
+
+def serve_once(folder: Path, n: int, mode: str) -> tuple[float, float, float, int, float]:
+    """Cold start, idle RSS, PSS, processes and a worker's restart for one server start."""
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [PY, "-m", "bentotui", "serve", "service:svc", "--port", str(port)],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, START_ENV: mode},
+    )
+    try:
+        while not readyz(port):
+            if proc.poll() is not None or time.perf_counter() - started > 120:
+                sys.exit(f"the service with {n} runners did not start ({START_ENV}={mode})")
+            time.sleep(0.01)
+        cold = time.perf_counter() - started
+        time.sleep(2)
+        rss, pss, procs = tree_memory_mb(proc.pid)
+        return cold, rss, pss, procs, restart_s(port)
+    finally:
+        stop(proc)
+
+
+def runners(sizes: list[int], runs: int, modes: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as work:
         os.environ["BENTOTUI_HOME"] = str(Path(work) / "home")
         from sklearn.datasets import load_iris
@@ -82,35 +124,23 @@ def runners(sizes: list[int], runs: int) -> None:
             folder = Path(work) / f"svc{n}"
             folder.mkdir()
             (folder / "service.py").write_text(SERVICE.format(n=n))
-            measured = []
+            measured: dict[str, list[tuple[float, ...]]] = {mode: [] for mode in modes}
             for _ in range(runs):
-                port = free_port()
-                started = time.perf_counter()
-                proc = subprocess.Popen(
-                    [PY, "-m", "bentotui", "serve", "service:svc", "--port", str(port)],
-                    cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )
-                try:
-                    while not readyz(port):
-                        if proc.poll() is not None or time.perf_counter() - started > 120:
-                            sys.exit(f"the service with {n} runners did not start")
-                        time.sleep(0.01)
-                    cold = time.perf_counter() - started
-                    time.sleep(2)
-                    rss, pss, procs = tree_memory_mb(proc.pid)
-                    measured.append((cold, rss, pss, procs))
-                finally:
-                    stop(proc)
-            cold, rss, pss, procs = (statistics.median(m[k] for m in measured) for k in range(4))
-            rows.append((n, cold, rss, pss, procs))
-    print("\n| models (runners) in one server | processes | cold start s | idle RSS MB | idle PSS MB |")
-    print("|---|---|---|---|---|")
-    for n, cold, rss, pss, procs in rows:
-        print(f"| {n} | {procs:.0f} | {cold:.2f} | {rss:.0f} | {pss:.0f} |")
-    print(
-        f"| slope per model | | {slope([(r[0], r[1]) for r in rows]):.3f} | "
-        f"{slope([(r[0], r[2]) for r in rows]):.1f} | {slope([(r[0], r[3]) for r in rows]):.1f} |"
-    )
+                for mode in modes:  # interleaved, so that a slow minute hits every mode alike
+                    measured[mode].append(serve_once(folder, n, mode))
+            for mode in modes:
+                rows.append((mode, n, *(statistics.median(m[k] for m in measured[mode]) for k in range(5))))
+    print(f"\n| {START_ENV} | models (runners) in one server | processes | cold start s | idle RSS MB "
+          "| idle PSS MB | a worker's restart s |")
+    print("|---|---|---|---|---|---|---|")
+    for mode, n, cold, rss, pss, procs, restart in rows:
+        print(f"| {mode} | {n} | {procs:.0f} | {cold:.2f} | {rss:.0f} | {pss:.0f} | {restart:.2f} |")
+    for mode in modes:
+        mine = [r for r in rows if r[0] == mode]
+        print(
+            f"| {mode} | slope per model | | {slope([(r[1], r[2]) for r in mine]):.3f} | "
+            f"{slope([(r[1], r[3]) for r in mine]):.1f} | {slope([(r[1], r[4]) for r in mine]):.1f} | |"
+        )
 
 
 def store(sizes: list[int], runs: int) -> None:
@@ -175,10 +205,14 @@ def main() -> None:
     parser.add_argument("--runners", type=sizes, default=[], help="models per server, e.g. 1,2,5,10")
     parser.add_argument("--store", type=sizes, default=[], help="models in the store, e.g. 1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--start", type=lambda text: text.split(","), default=["auto"],
+        help=f"{START_ENV} values to compare, interleaved, e.g. spawn,forkserver",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
     if args.runners:
-        runners(args.runners, args.runs)
+        runners(args.runners, args.runs, args.start)
     if args.store:
         store(args.store, args.runs)
 

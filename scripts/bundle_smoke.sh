@@ -68,12 +68,13 @@ say "demo"
 clean "$B" demo
 clean "$B" models list --output json | grep -q '"iris-classifier'
 
-say "serve the iris model and POST"
-serve_model iris-classifier
+say "serve the iris model with two workers (forked by the fork server) and POST"
+serve_model iris-classifier --runner-workers 2
 port=$(wait_ready "${pids[-1]}" iris-classifier)
 answer=$(curl -fsS -X POST "http://127.0.0.1:$port/predict" -H 'Content-Type: application/json' -d '[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]')
 echo "predict -> $answer"
 [ "$(echo "$answer" | tr -d ' \n')" = "[0,2]" ]
+grep -q "fork server up" "$work/serve-iris-classifier.log"
 
 say "an Image API decodes a PNG"
 mkdir "$work/imagesvc"

@@ -24,7 +24,9 @@ class FrameworkInfo:
     ``save_model``, ``load_model``, ``get`` and ``get_runnable``); ``import_packages`` what its
     runner imports (missing ones send the runner to ``runner.python``); ``pip_extras`` the bentotui
     extras a bento carrying such a model must install; ``text_example`` a request body for the
-    automatic ``--model`` API when the model takes text (None: an array of the model's width).
+    automatic ``--model`` API when the model takes text (None: an array of the model's width);
+    ``preload`` what a fork server imports before forking such a runner's workers
+    (:mod:`bentotui.runner.forkserver`): the library's heavy, side-effect-free modules.
     """
 
     module: str
@@ -32,6 +34,7 @@ class FrameworkInfo:
     import_packages: tuple[str, ...] = ()
     pip_extras: tuple[str, ...] = ()
     text_example: str | None = None
+    preload: tuple[str, ...] = ()
 
     @property
     def public_name(self) -> str:
@@ -40,13 +43,25 @@ class FrameworkInfo:
 
 
 FRAMEWORKS: tuple[FrameworkInfo, ...] = (
-    FrameworkInfo("bentotui.sklearn", "bentotui.frameworks.sklearn", ("sklearn",)),
-    FrameworkInfo("bentotui.pytorch", "bentotui.frameworks.pytorch", ("torch",), ("torch",)),
+    FrameworkInfo(
+        "bentotui.sklearn", "bentotui.frameworks.sklearn", ("sklearn",),
+        # the estimator families most models are; another one imports the rest in its worker
+        preload=("bentotui.frameworks.sklearn", "sklearn.base", "sklearn.linear_model", "sklearn.ensemble",
+                 "sklearn.pipeline", "sklearn.preprocessing"),
+    ),
+    FrameworkInfo(
+        "bentotui.pytorch", "bentotui.frameworks.pytorch", ("torch",), ("torch",),
+        preload=("bentotui.frameworks.pytorch", "torch"),
+    ),
     FrameworkInfo(
         "bentotui.transformers", "bentotui.frameworks.transformers", ("torch", "transformers"), ("hf", "torch"),
         text_example="The striker scored twice as the home side won the cup final",
+        preload=("bentotui.frameworks.transformers", "torch", "transformers.pipelines"),
     ),
-    FrameworkInfo("bentotui.picklable_model", "bentotui.frameworks.picklable_model"),
+    FrameworkInfo(
+        "bentotui.picklable_model", "bentotui.frameworks.picklable_model",
+        preload=("bentotui.frameworks.picklable_model",),
+    ),
 )
 
 _BY_MODULE = {info.module: info for info in FRAMEWORKS}

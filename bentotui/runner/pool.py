@@ -22,7 +22,9 @@ process's live Prometheus gauges).
 
 Workers: ``workers`` per runner (else ``runner.workers``), default 1 for a runnable with
 ``SUPPORTS_CPU_MULTI_THREADING`` else one per core; with several, each gets ``cores // workers`` threads through OMP_NUM_THREADS
-and friends (unless the environment sets them).  Started as ``_process.self_command() +
+and friends (unless the environment sets them).  Forked from the pool's fork server, which has
+imported the runners' model libraries once (:mod:`~bentotui.runner.forkserver`: by default when
+two or more workers run in this interpreter), else started as ``_process.self_command() +
 ["_worker", ...]``, or ``[python, "-m", "bentotui", "_worker", ...]`` when the runner or the pool
 names an external interpreter.  A worker that dies is restarted with backoff; its calls in flight
 fail at once with ``ServiceUnavailable`` (never retried: they may have run).  Calls that arrive
@@ -54,7 +56,7 @@ from typing import Any, Literal
 import bentotui
 from bentotui import _process, tracing
 from bentotui.exceptions import BuildError, InvalidArgument, ServiceUnavailable
-from bentotui.runner import auth
+from bentotui.runner import auth, forkserver
 from bentotui.runner import gpus as gpu_placement
 from bentotui.runner.dispatcher import Dispatcher, Observer, live_clients, no_live_worker, report
 from bentotui.runner.errors import RunnerError
@@ -91,7 +93,7 @@ class _Worker:
     def __init__(self, index: int, address: str | None = None) -> None:
         self.index = index
         self.address = address
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | forkserver.ForkedProcess | None = None
         self.client: Client | None = None
         self.restarts = 0
         self.restarting: asyncio.Task[None] | None = None
@@ -153,29 +155,25 @@ class _RunnerGroup:
         self._waiters: list[asyncio.Future[None]] = []  # non-batchable calls waiting for a worker
 
     # -- processes ---------------------------------------------------------------------------
-    def _command(self, worker: _Worker) -> tuple[list[str], dict[str, str]]:
+    @property
+    def python(self) -> str | None:
+        """The outside interpreter this runner's workers run in (None: this program)."""
+        return self.runner.python or self.pool.python
+
+    def _command(self, worker: _Worker) -> tuple[list[str], list[str], dict[str, str]]:
+        """The program to run (``... bentotui``), the ``_worker`` arguments and the environment."""
         pool = self.pool
-        python = self.runner.python or pool.python
+        python = self.python
         prefix = [python, "-m", "bentotui"] if python else _process.self_command()
         if pool.transport == "unix":
             listen = f"unix:{pool.socket_dir}/{self.index}-{worker.index}.sock"
         else:
             listen = "tcp:127.0.0.1:0"
-        command = [
-            *prefix,
-            "_worker",
-            "--spec",
-            self.spec_json,
-            "--listen",
-            listen,
-            "--exit-with-parent",
-            "--name",
-            self.runner.name,
-        ]
+        args = ["--name", self.runner.name, "--spec", self.spec_json, "--listen", listen, "--exit-with-parent"]
         if pool.working_dir:
-            command += ["--working-dir", pool.working_dir]
+            args += ["--working-dir", pool.working_dir]
         for path in pool.sys_path:
-            command += ["--sys-path", path]
+            args += ["--sys-path", path]
         env = dict(os.environ)
         if len(self.workers) > 1:
             threads = str(max(1, (os.cpu_count() or 1) // len(self.workers)))
@@ -189,7 +187,7 @@ class _RunnerGroup:
         if python and not _process.is_frozen():  # an outside interpreter finds this bentotui's source
             package_root = str(Path(bentotui.__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        return command, env
+        return prefix, args, env
 
     async def start(self) -> None:
         """Bring up every slot; a runner server that is not up yet is retried in the background
@@ -264,11 +262,18 @@ class _RunnerGroup:
             client.close()
 
     async def _start_process(self, worker: _Worker) -> Client:
-        """Start the worker's process, wait for its handshake, connect."""
-        command, env = self._command(worker)
-        proc = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
-        )
+        """Start the worker's process (forked by the pool's fork server, else a new interpreter),
+        wait for its handshake, connect."""
+        prefix, args, env = self._command(worker)
+        proc: asyncio.subprocess.Process | forkserver.ForkedProcess | None = None
+        forker = await self.pool.fork_server() if self.python is None else None
+        if forker is not None:
+            with contextlib.suppress(forkserver.ForkServerGone):  # it died: spawn this one
+                proc = await forker.fork(args, env)
+        if proc is None:
+            proc = await asyncio.create_subprocess_exec(
+                *prefix, "_worker", *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
+            )
         worker.proc = proc
         name = self.runner.name
         try:
@@ -376,7 +381,7 @@ class _RunnerGroup:
         self._wake()  # nothing is coming back now: the waiting calls are refused
         await asyncio.gather(*(self._reap(w.proc) for w in self.workers if w.proc is not None))
 
-    async def _reap(self, proc: asyncio.subprocess.Process) -> None:
+    async def _reap(self, proc: asyncio.subprocess.Process | forkserver.ForkedProcess) -> None:
         await _terminate(proc)
         if self.pool.on_worker_exit is not None:
             self.pool.on_worker_exit(proc.pid)
@@ -462,7 +467,7 @@ class _RunnerGroup:
         return asyncio.run_coroutine_threadsafe(self.call(method, args, kwargs), loop).result()
 
 
-async def _terminate(proc: asyncio.subprocess.Process) -> None:
+async def _terminate(proc: asyncio.subprocess.Process | forkserver.ForkedProcess) -> None:
     """SIGTERM, then SIGKILL after the grace period; always reaps."""
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
@@ -540,6 +545,35 @@ class RunnerPool:
             _RunnerGroup(self, i, runner, worker_count(runner, workers), remote.get(runner.name, ()))
             for i, runner in enumerate(self.runners)
         ]
+        #: what the fork server preloads; None: workers are spawned (see ``forkserver``)
+        self._fork_preload = self._fork_plan(forkserver.start_mode())
+        self._forker: forkserver.ForkServer | None = None
+        self._fork_lock = asyncio.Lock()
+
+    def _fork_plan(self, mode: str) -> list[str] | None:
+        """The fork server's preload list, if this pool uses one: always under ``forkserver``,
+        under ``auto`` when two or more workers run in this interpreter."""
+        groups = [group for group in self._groups if not group.remote and group.python is None]
+        local = sum(len(group.workers) for group in groups)
+        if mode == "spawn" or local == 0 or (mode == "auto" and local < 2):
+            return None
+        return forkserver.preload_modules(model for group in groups for model in group.runner.models)
+
+    async def fork_server(self) -> forkserver.ForkServer | None:
+        """The running fork server, started (again, if it died) on first use; None when this pool
+        spawns its workers, or when the fork server cannot start (then they are spawned)."""
+        if self._fork_preload is None or self.stopping:
+            return None
+        async with self._fork_lock:
+            if self._forker is None or not self._forker.alive:
+                try:
+                    self._forker = await forkserver.ForkServer.start(
+                        _process.self_command(), self._fork_preload, os.environ, STARTUP_TIMEOUT_S
+                    )
+                except Exception as exc:
+                    log.warning("cannot start the fork server (%s); spawning workers instead", exc)
+                    self._forker = None
+        return self._forker
 
     async def start(self) -> None:
         """Spawn every worker (concurrently) and bind the runners; raises if any cannot start."""
@@ -560,6 +594,8 @@ class RunnerPool:
         for group in self._groups:
             group.runner.bind(None)
         await asyncio.gather(*(group.stop() for group in self._groups))
+        if self._forker is not None:
+            await self._forker.close()
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 

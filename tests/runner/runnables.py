@@ -94,6 +94,28 @@ class IrisForest(IrisLR):
         self.model = RandomForestClassifier(n_estimators=100, random_state=0).fit(iris.data, iris.target)
 
 
+class ForkProbe(Doubler):
+    """A Doubler that tells how its process was started (the fork server's tests)."""
+
+    @Runnable.method
+    def parent(self):
+        return os.getppid()
+
+    @Runnable.method
+    def draw(self):
+        """A number from NumPy's global random state (forked workers must not repeat each other)."""
+        import numpy as np
+
+        return float(np.random.random())
+
+    @Runnable.method
+    def blas_threads(self):
+        """The thread count of each native thread pool loaded here (threadpoolctl's view)."""
+        from threadpoolctl import threadpool_info
+
+        return sorted({pool["num_threads"] for pool in threadpool_info()})
+
+
 class BrokenWhileMarked(Doubler):
     """A Doubler that cannot start while the file ``marker`` exists (a worker that fails to restart)."""
 

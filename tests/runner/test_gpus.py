@@ -94,7 +94,7 @@ def _worker_envs(pool: RunnerPool) -> list[list[tuple[str | None, str | None]]]:
     return [
         [
             (env.get(gpus.CUDA_ENV), env.get(gpus.ASSIGNED_ENV))
-            for env in (group._command(worker)[1] for worker in group.workers)
+            for env in (group._command(worker)[2] for worker in group.workers)
         ]
         for group in pool._groups
     ]

@@ -23,9 +23,8 @@ from bentotui.exceptions import BadInput, BuildError, ServiceUnavailable
 from bentotui.runner import Runner
 from bentotui.runner.errors import RunnerError
 from bentotui.runner.pool import SOCKET_DIR_PREFIX, RunnerPool
+from tests.runner.pools import ROOT, assert_gone, worker_pids
 from tests.runner.runnables import Broken, BrokenWhileMarked, Doubler
-
-ROOT = Path(__file__).resolve().parents[2]  # tests.runner.runnables is importable from here
 
 
 class Recorder:
@@ -39,41 +38,6 @@ class Recorder:
 
     def sizes(self, method: str = "predict") -> list[int]:
         return [size for _, m, size, _, _ in self.batches if m == method]
-
-
-def worker_pids(pool: RunnerPool) -> list[int]:
-    return [w["pid"] for stats in pool.stats().values() for w in stats["workers"] if w["pid"]]
-
-
-def assert_gone(pids: list[int], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        alive = [
-            p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-        ]
-        if not alive:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"worker processes still running: {alive}")
-
-
-@pytest.fixture
-async def started():
-    """``await started(runners, **options)`` -> a started pool, stopped (and checked) afterwards."""
-    pools: list[RunnerPool] = []
-
-    async def start(runners, **options) -> RunnerPool:
-        options.setdefault("working_dir", ROOT)
-        pool = RunnerPool(runners, **options)
-        pools.append(pool)
-        await asyncio.wait_for(pool.start(), 60)
-        return pool
-
-    yield start
-    for pool in pools:
-        pids = worker_pids(pool)
-        await asyncio.wait_for(pool.stop(), 30)
-        assert_gone(pids)
 
 
 async def test_concurrent_distinct_inputs_are_batched_and_each_gets_its_own_answer(started):

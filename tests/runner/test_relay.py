@@ -21,8 +21,8 @@ from bentotui.runner import Runner, auth
 from bentotui.runner.pool import RunnerPool
 from bentotui.runner.relay import RunnerServer
 from bentotui.runner.transport import AUTH, CALL, HELLO, WELCOME, Client
+from tests.runner.pools import ROOT
 from tests.runner.runnables import Doubler
-from tests.runner.test_pool import ROOT
 
 TOKEN = b"a-runner-token-for-tests-only"
 

@@ -212,9 +212,9 @@ USER_METRICS_SERVICE = textwrap.dedent("""
 def _worker_pids(server_pid: int) -> set[int]:
     """The server's live worker processes (a killed one lingers as a zombie until reaped)."""
     pids = set()
-    for child in psutil.Process(server_pid).children():
+    for child in psutil.Process(server_pid).children(recursive=True):  # forked by the fork server
         with contextlib.suppress(psutil.Error):
-            if child.status() != psutil.STATUS_ZOMBIE and "_worker" in child.cmdline():
+            if child.status() != psutil.STATUS_ZOMBIE and "_worker" in " ".join(child.cmdline()):
                 pids.add(child.pid)
     return pids
 
