@@ -156,6 +156,9 @@ def _serve_bound(options: ServeOptions, target: ServeTarget, sock: socket.socket
 
 
 def _make_pool(target: ServeTarget, options: ServeOptions, metrics: ServerMetrics) -> RunnerPool | None:
+    from bentotui.runner import forkserver
+
+    forkserver.start_mode()  # a bad BENTOTUI_WORKER_START is refused even with no runner to start
     runners = target.service.runners
     if not runners:
         return None

@@ -44,6 +44,18 @@ def test_target_errors(tmp_path, source, target, message):
     assert runs.list_runs() == []
 
 
+def test_a_bad_worker_start_mode(tmp_path, monkeypatch):
+    from tests.server.conftest import write_service
+
+    write_service(tmp_path)
+    monkeypatch.setenv("BENTOTUI_WORKER_START", "vfork")
+    assert_one_error_line(
+        bentotui("serve", "service:svc", "--port", "0", cwd=tmp_path),
+        "BENTOTUI_WORKER_START must be one of auto, forkserver, spawn, got 'vfork'",
+    )
+    assert runs.list_runs() == []
+
+
 def test_unknown_model(tmp_path):
     assert_one_error_line(
         bentotui("serve", "--model", "nosuchmodel:latest", "--port", "0", cwd=tmp_path), "nosuchmodel"
