@@ -82,16 +82,15 @@ def start_mode(environ: Mapping[str, str] = os.environ) -> str:
 
 def preload_modules(models: Iterable[Any]) -> list[str]:
     """What a fork server imports for workers of ``models``: their frameworks' ``preload``, in
-    order, without repeats (a model without store info, e.g. a tag string, adds nothing)."""
+    order, without repeats (a model without store info, e.g. a tag string, adds nothing; a 1.2
+    class's ``BentoModel`` reference is looked up in the store)."""
     from bentotui.frameworks.registry import framework
 
     modules: dict[str, None] = {"bentotui.runner.worker": None}
     for model in models:
-        module = getattr(getattr(model, "info", None), "module", None)
-        if module is None:
-            continue
-        with contextlib.suppress(Exception):  # an unknown framework fails later, in the worker
-            modules.update(dict.fromkeys(framework(module).preload))
+        with contextlib.suppress(Exception):  # a missing model or framework fails in the worker
+            stored = model.resolve() if hasattr(model, "resolve") else model  # a 1.2 BentoModel
+            modules.update(dict.fromkeys(framework(stored.info.module).preload))
     return list(modules)
 
 

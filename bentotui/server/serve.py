@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bentotui import runs, tracing
-from bentotui.exceptions import BentotuiError, InvalidArgument
+from bentotui.exceptions import BentotuiError, InvalidArgument, NotFound
 from bentotui.server.options import ServeOptions
 from bentotui.server.stdio import StderrTee, open_streams, setup_logging
 from bentotui.service.importing import SERVING_ENV
@@ -187,6 +187,20 @@ def local_pool_options(options: ServeOptions, target: ServeTarget) -> dict[str, 
     }
 
 
+def _stored(models: list[Any]) -> list[Any]:
+    """The store models of a runner: a 1.2 class's ``BentoModel`` references looked up (one the
+    store lacks is left for its worker to report, when the instance first reads it)."""
+    found = []
+    for model in models:
+        if hasattr(model, "resolve"):
+            try:
+                model = model.resolve()
+            except NotFound:
+                continue
+        found.append(model)
+    return found
+
+
 def outside_python(runner: Runner) -> str | None:
     """The ``runner.python`` setting for a runner whose framework this program cannot import.
 
@@ -200,7 +214,7 @@ def outside_python(runner: Runner) -> str | None:
 
     missing = sorted({
         package
-        for model in runner.models
+        for model in _stored(runner.models)
         if model.info.module  # models.create() without a framework: files the runnable reads itself
         for package in framework(model.info.module).import_packages
         if importlib.util.find_spec(package) is None

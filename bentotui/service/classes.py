@@ -314,6 +314,7 @@ def to_service(obj: Any) -> Service:
         if c.batchable
         and (limits := {key: value for key in ("max_batch_size", "max_latency_ms") if (value := getattr(c, key))})
     }
+    declared = _declared_models(obj)
     if not apis:
         # only mounted apps: nothing to batch, so the instance lives here, made when serving starts
         svc = Service(name=config.name)
@@ -322,6 +323,7 @@ def to_service(obj: Any) -> Service:
         runner = Runner(
             class_runnable(obj),
             name=config.name,
+            models=declared,  # what its workers load: the fork server preloads their libraries
             workers=config.workers,
             worker_spec=WorkerSpec("factory", "bentotui.service.classes:build_runnable", {"class_ref": class_ref}),
             method_configs=method_configs or None,
@@ -334,7 +336,7 @@ def to_service(obj: Any) -> Service:
         # mounted apps run here, in the API server: get_current_service() hands them the proxy
         set_current_service(ServiceProxy(obj, runner, {attr for attr, _ in apis.values()}))
     svc.metrics_style = "1.2"
-    svc.models.extend(_declared_models(obj))
+    svc.models.extend(declared)
     for name in _marked(obj, DEPLOYMENT):
         svc.on_deployment(getattr(obj, name))
     for app, path, mount_name in mounts:

@@ -71,3 +71,15 @@ def test_a_class_with_a_bento_model_serves_and_builds_with_it(iris_model, iris_l
         python=None, models=None,
     )
     assert [str(m.tag) for m in bento.info.models] == [str(iris_model.tag)]  # no models: entry needed
+
+
+def test_two_workers_of_a_class_fork_with_its_models_library_preloaded(iris_model, iris_lr, tmp_path):
+    """The class's runner names its ``BentoModel``: the fork server imports scikit-learn once."""
+    source = SERVICE.replace('@bentoml.service(name="iris_ref")', '@bentoml.service(name="iris_ref", workers=2)')
+    (tmp_path / "service.py").write_text(source)
+    rows = [[5.1, 3.5, 1.4, 0.2]]
+    with serve("service:Iris", cwd=tmp_path) as srv:
+        response = httpx.post(srv.url + "/predict", json={"input": rows})
+        assert response.status_code == 200 and response.json() == iris_lr.predict(np.array(rows)).tolist()
+        [line] = [line for line in srv.log_text().splitlines() if "fork server up" in line]
+        assert "sklearn.linear_model" in line
