@@ -407,13 +407,17 @@ def _set_title(argv: Sequence[str]) -> None:
 
     Within the room of the fork server's own command line (``SPT_NOENV``): growing into the
     environment block would garble ``/proc/PID/environ``.  The worker's arguments put ``--name``
-    first, so a long title loses only its tail."""
+    first, so a long title loses only its tail.  The process name (``comm``, what ``pgrep`` and
+    ``top`` show) stays the interpreter's, as a spawned worker's."""
     try:
-        from setproctitle import setproctitle
+        from setproctitle import setproctitle, setthreadtitle
     except ImportError:  # a dependency; only ps output suffers without it
         return
+    with open("/proc/self/comm") as comm:
+        name = comm.read().strip()  # "python": setproctitle would rename it to the title's start
     os.environ["SPT_NOENV"] = "1"
     setproctitle(" ".join(argv))
+    setthreadtitle(name)
 
 
 def _adopt_environment(env: Mapping[str, str]) -> None:

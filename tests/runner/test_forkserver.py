@@ -45,6 +45,7 @@ async def test_two_workers_are_forked_from_one_fork_server_and_look_spawned(star
         assert process.ppid() == server
         title = " ".join(process.cmdline())  # setproctitle: what a spawned worker would show
         assert "_worker --name doubler --spec" in title
+        assert process.name() == psutil.Process().name()  # the interpreter's name, as spawned
     parents = {await runner.parent.async_run() for _ in range(8)}
     assert parents == {server}
     assert (await runner.async_run(np.arange(3)) == [0, 2, 4]).all()
