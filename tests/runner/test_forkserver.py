@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -45,7 +47,8 @@ async def test_two_workers_are_forked_from_one_fork_server_and_look_spawned(star
         assert process.ppid() == server
         title = " ".join(process.cmdline())  # setproctitle: what a spawned worker would show
         assert "_worker --name doubler --spec" in title
-        assert process.name() == psutil.Process().name()  # the interpreter's name, as spawned
+        # The interpreter's name, as exec'd (not the pytest-xdist worker's retitled one).
+        assert process.name() == psutil.Process(server).name() == Path(sys.executable).name[:15]
     parents = {await runner.parent.async_run() for _ in range(8)}
     assert parents == {server}
     assert (await runner.async_run(np.arange(3)) == [0, 2, 4]).all()
