@@ -35,6 +35,14 @@ async def until(predicate, within: float = 30.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def kill_worker(pool: RunnerPool, pid: int) -> int:
+    """SIGKILL the pool's one worker and wait for its replacement; returns the new pid."""
+    os.kill(pid, signal.SIGKILL)
+    await until(lambda: pool.ready and worker_pids(pool) != [pid])
+    [replacement] = worker_pids(pool)
+    return replacement
+
+
 async def test_two_workers_are_forked_from_one_fork_server_and_look_spawned(started, monkeypatch):
     monkeypatch.delenv(forkserver.START_ENV, raising=False)  # auto
     runner = Runner(ForkProbe, name="doubler")
@@ -82,32 +90,30 @@ async def test_forked_workers_get_their_share_of_the_cores(started, monkeypatch,
         assert await runner.blas_threads.async_run() == [cores // 2]
 
 
-async def test_a_killed_worker_comes_back_forked_from_the_same_server(started, monkeypatch):
+async def forked_doubler(started, monkeypatch) -> tuple[Runner, RunnerPool, int, int]:
+    """A started pool of one forked Doubler worker: the runner, the pool, the fork server's pid and
+    the worker's."""
     monkeypatch.setenv(forkserver.START_ENV, "forkserver")
     runner = Runner(Doubler)
     pool = await started([runner])
-    server = fork_server_pid(pool)
     [pid] = worker_pids(pool)
-    os.kill(pid, signal.SIGKILL)
-    await until(lambda: pool.ready and worker_pids(pool) != [pid])
-    [replacement] = worker_pids(pool)
+    return runner, pool, fork_server_pid(pool), pid
+
+
+async def test_a_killed_worker_comes_back_forked_from_the_same_server(started, monkeypatch):
+    runner, pool, server, pid = await forked_doubler(started, monkeypatch)
+    replacement = await kill_worker(pool, pid)
     assert psutil.Process(replacement).ppid() == server
     assert await runner.async_run([1]) == [2]
     assert pool.stats()[runner.name]["workers"][0]["restarts"] == 1
 
 
 async def test_workers_outlive_a_dead_fork_server_and_restart_through_a_new_one(started, monkeypatch):
-    monkeypatch.setenv(forkserver.START_ENV, "forkserver")
-    runner = Runner(Doubler)
-    pool = await started([runner])
-    old_server = fork_server_pid(pool)
-    [pid] = worker_pids(pool)
+    runner, pool, old_server, pid = await forked_doubler(started, monkeypatch)
     os.kill(old_server, signal.SIGKILL)
     await until(lambda: not pool._forker.alive)
     assert await runner.async_run([2]) == [4]  # the worker serves on, an orphan of the fork server
-    os.kill(pid, signal.SIGKILL)  # its exit is learnt from its pidfd now
-    await until(lambda: pool.ready and worker_pids(pool) != [pid])
-    [replacement] = worker_pids(pool)
+    replacement = await kill_worker(pool, pid)  # its exit is learnt from its pidfd now
     assert psutil.Process(replacement).ppid() == fork_server_pid(pool) != old_server
     assert await runner.async_run([3]) == [6]
 
