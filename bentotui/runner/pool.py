@@ -599,6 +599,12 @@ class RunnerPool:
         if self.socket_dir:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
 
+    @property
+    def fork_server_pid(self) -> int | None:
+        """The pid of the live fork server the workers come from; None when they are spawned."""
+        forker = self._forker
+        return forker.proc.pid if forker is not None and forker.alive else None
+
     def workers_of(self, runner_name: str) -> Sequence[_Worker]:
         """The worker slots of one runner (what a runner server relays calls to)."""
         return next(group.workers for group in self._groups if group.runner.name == runner_name)

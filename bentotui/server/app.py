@@ -408,9 +408,10 @@ def create_app(
 
     @app.get("/runners.json")
     async def runners_json() -> Response:
-        """Workers with their CPU and memory, and each batchable method's batching (the TUI's
-        batching panel)."""
-        body = usage.annotate({} if pool is None else pool.insight())
+        """Workers (and their fork server) with their CPU and memory, and each batchable method's
+        batching (the TUI's batching panel).  Measured in a thread: PSS costs ~2 ms a process."""
+        insight, forker = ({}, None) if pool is None else (pool.insight(), pool.fork_server_pid)
+        body = await asyncio.to_thread(usage.annotate, insight, forker)
         return Response(json.dumps(body), content_type="application/json", headers=NO_STORE)
 
     documents: dict[str, bytes] = {}  # the service's descriptions, built on first request

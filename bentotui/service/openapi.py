@@ -71,7 +71,7 @@ _INFRA_ROUTES = {
     "/readyz": ("Readiness: 200 once every runner has a live worker, else 503", "text/plain"),
     "/metrics": ("Prometheus metrics", "text/plain"),
     "/runners.json": (
-        "Runner workers (pid, CPU, memory, calls in flight) and each batchable method's batching: "
+        "Runner workers and their fork server (pid, CPU, RSS and PSS, calls in flight) and each batchable method's batching: "
         "its fitted cost line, batch sizes, queue wait and the last refusals with their reasons",
         "application/json",
     ),

@@ -26,21 +26,40 @@ REFUSALS_SHOWN = 5
 REFUSAL_TONES = {"overloaded": "warning", "expired": "warning", "no_worker": "error"}
 
 
+def memory(process: Mapping[str, Any]) -> tuple[str, float | None]:
+    """``("pss", bytes)`` where the server measured PSS, else ``("rss", bytes)`` (an older server,
+    or a kernel without ``smaps``).  PSS splits the pages forked workers share with their fork
+    server, so the workers' figures add up to what the server really holds; RSS counts them in
+    each worker."""
+    if process.get("pss_bytes") is not None:
+        return "pss", float(process["pss_bytes"])
+    rss = process.get("rss_bytes")
+    return "rss", None if rss is None else float(rss)
+
+
 class UsageHistory:
-    """CPU and memory samples per worker slot, ``(runner, slot)`` -> recent values."""
+    """CPU and memory samples per worker slot, ``(runner, slot)`` -> recent values; ``kind`` says
+    which memory figure (``pss`` or ``rss``, see :func:`memory`) the latest sample was."""
 
     def __init__(self, size: int = HISTORY) -> None:
         self.size = size
         self.cpu: dict[tuple[str, int], deque[float]] = {}
-        self.rss: dict[tuple[str, int], deque[float]] = {}
+        self.mem: dict[tuple[str, int], deque[float]] = {}
+        self.kind: dict[tuple[str, int], str] = {}
 
     def add(self, body: Mapping[str, Any]) -> None:
         for runner, info in (body.get("runners") or {}).items():
             for slot, worker in enumerate(info.get("workers") or ()):
                 key = (runner, slot)
-                for table, field in ((self.cpu, "cpu_percent"), (self.rss, "rss_bytes")):
-                    value = worker.get(field)
+                self.kind[key], mem = memory(worker)
+                for table, value in ((self.cpu, worker.get("cpu_percent")), (self.mem, mem)):
                     table.setdefault(key, deque(maxlen=self.size)).append(float(value or 0.0))
+
+    def series(self, runner: str, slot: int) -> tuple[deque[float], deque[float], str] | None:
+        """The slot's CPU and memory series and its memory kind, or None before a sample."""
+        key = (runner, slot)
+        cpu, mem = self.cpu.get(key), self.mem.get(key)
+        return (cpu, mem, self.kind[key]) if cpu and mem else None
 
 
 def histogram(sizes: Mapping[str, int], max_batch_size: int, width: int = HISTOGRAM_WIDTH) -> list[str]:
@@ -125,11 +144,12 @@ def worker_lines(runner: str, workers: Sequence[Mapping[str, Any]], usage: Usage
         where = f"pid {worker['pid']}" if worker.get("pid") else f"at {worker.get('address') or '?'}"
         state, tone = ("up", None) if worker.get("alive") else ("down", "error")
         text = f"  worker {slot} {where} {state} · {worker.get('inflight', 0)} in flight · {worker.get('restarts', 0)} restarts"
-        cpu, rss = usage.cpu.get((runner, slot)), usage.rss.get((runner, slot))
-        if worker.get("pid") and cpu and rss:
+        series = usage.series(runner, slot)
+        if worker.get("pid") and series:
+            cpu, mem, kind = series
             text += (
                 f" · cpu {spark(cpu, SPARK_WIDTH)} {cpu[-1]:.0f}% (max {max(cpu):.0f}%)"
-                f" · rss {spark(rss, SPARK_WIDTH)} {fmt.size(rss[-1])}"
+                f" · {kind} {spark(mem, SPARK_WIDTH)} {fmt.size(mem[-1])}"
             )
         lines.append((text, tone))
     return lines
@@ -137,20 +157,27 @@ def worker_lines(runner: str, workers: Sequence[Mapping[str, Any]], usage: Usage
 
 def usage_lines(body: Mapping[str, Any], usage: UsageHistory, width: int = SPARK_WIDTH // 2) -> list[str]:
     """One short line per local worker, for the Servers area's detail beside the latency
-    sparklines: ``iris_clf/0 pid 4312  cpu ▂▄█ 88%  rss ▁▂▂ 156.0 MiB``."""
+    sparklines: ``iris_clf/0 pid 4312  cpu ▂▄█ 88%  pss ▁▂▂ 156.0 MiB``."""
     lines = []
     for runner, info in (body.get("runners") or {}).items():
         for slot, worker in enumerate(info.get("workers") or ()):
-            cpu, rss = usage.cpu.get((runner, slot)), usage.rss.get((runner, slot))
-            if not worker.get("pid") or not cpu or not rss:
+            series = usage.series(runner, slot)
+            if not worker.get("pid") or not series:
                 where = worker.get("address") or "starting"
                 lines.append(f"{runner}/{slot} {where} {'up' if worker.get('alive') else 'down'}")
                 continue
+            cpu, mem, kind = series
             lines.append(
                 f"{runner}/{slot} pid {worker['pid']}  cpu {spark(cpu, width)} {cpu[-1]:.0f}%  "
-                f"rss {spark(rss, width)} {fmt.size(rss[-1])}"
+                f"{kind} {spark(mem, width)} {fmt.size(mem[-1])}"
             )
     return lines
+
+
+def process_line(what: str, process: Mapping[str, Any]) -> str:
+    """``API process pid 4310 · cpu 61% · pss 58.0 MiB``."""
+    kind, mem = memory(process)
+    return f"{what} pid {process.get('pid')} · cpu {process.get('cpu_percent') or 0:.0f}% · {kind} {fmt.size(mem)}"
 
 
 def panel(body: Mapping[str, Any], usage: UsageHistory, now: float) -> list[Line]:
@@ -159,8 +186,9 @@ def panel(body: Mapping[str, Any], usage: UsageHistory, now: float) -> list[Line
     api = body.get("api") or {}
     lines: list[Line] = []
     if api:
-        lines.append((f"API process pid {api.get('pid')} · cpu {api.get('cpu_percent') or 0:.0f}% · "
-                      f"rss {fmt.size(api.get('rss_bytes'))}", "dim"))
+        lines.append((process_line("API process", api), "dim"))
+    if body.get("fork_server"):
+        lines.append((process_line("fork server", body["fork_server"]) + " · the workers are forked from it", "dim"))
     if not runners:
         lines.append(("this service has no runners: its APIs run in the API process", None))
         return lines

@@ -261,14 +261,15 @@ def tasks() -> list[TaskRow]:
 
 def runners_bodies() -> list[dict]:
     """Two polls of ``/runners.json`` of an iris server under a burst it could not all take: two
-    workers (CPU and memory changing between polls), one batchable method with its cost line,
+    workers forked from a fork server (CPU and memory changing between polls; their PSS splits the
+    pages they share with it, their RSS counts them whole), one batchable method with its cost line,
     batch sizes and three refusals."""
     now = clock()
 
     def body(cpu: tuple[float, float], rss_mb: tuple[int, int]) -> dict:
         workers = [
             {"pid": 4312 + i, "address": None, "alive": True, "restarts": 0, "inflight": 1,
-             "cpu_percent": cpu[i], "rss_bytes": rss_mb[i] * 2**20}
+             "cpu_percent": cpu[i], "rss_bytes": rss_mb[i] * 2**20, "pss_bytes": (rss_mb[i] - 92) * 2**20}
             for i in range(2)
         ]
         predict = {
@@ -286,7 +287,8 @@ def runners_bodies() -> list[dict]:
             ],
         }
         return {
-            "api": {"pid": 4310, "cpu_percent": 61.0, "rss_bytes": 58 * 2**20},
+            "api": {"pid": 4310, "cpu_percent": 61.0, "rss_bytes": 58 * 2**20, "pss_bytes": 41 * 2**20},
+            "fork_server": {"pid": 4311, "cpu_percent": 0.0, "rss_bytes": 149 * 2**20, "pss_bytes": 50 * 2**20},
             "runners": {"iris_clf": {"workers": workers, "queued_rows": {"predict": 12}, "methods": {"predict": predict}}},
         }
 

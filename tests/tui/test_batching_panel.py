@@ -12,6 +12,7 @@ import httpx
 import pytest
 from textual.widgets import Static
 
+from bentotui.runner import forkserver
 from bentotui.tui import batching_view
 from bentotui.tui.screens.batching import BatchingScreen
 from bentotui.tui.server_view import READY
@@ -66,10 +67,11 @@ def test_runners_json_reports_workers_batches_and_the_reasons_of_refusals(slow_d
         statuses = overload(srv.url)
         assert 503 in statuses and 200 in statuses
         body = httpx.get(srv.url + "/runners.json").json()
-    assert body["api"]["pid"] == srv.pid and body["api"]["rss_bytes"] > 0
+    assert body["api"]["pid"] == srv.pid and body["api"]["rss_bytes"] >= body["api"]["pss_bytes"] > 0
+    assert body["fork_server"] is None  # a lone worker is spawned
     runner = body["runners"]["slow"]
     [worker] = runner["workers"]
-    assert worker["alive"] and worker["rss_bytes"] > 0 and worker["cpu_percent"] is not None
+    assert worker["alive"] and worker["rss_bytes"] >= worker["pss_bytes"] > 0 and worker["cpu_percent"] is not None
     work = runner["methods"]["work"]
     assert work["max_batch_size"] == 4 and work["max_latency_ms"] == 60
     assert sum(int(size) * n for size, n in work["sizes"].items()) == statuses.count(200) + 6
@@ -98,7 +100,7 @@ async def test_b_opens_the_panel_with_the_cost_line_histogram_and_refusals(make_
             await wait_for(pilot, lambda: entry_state(app, srv.run.id) == READY, what="server ready")
             # beside the latency sparklines: the selected server's workers, measured by the server
             detail = app.screen.query_one("#last-log", Static)
-            await wait_for(pilot, lambda: "slow/0 pid " in str(detail.render()) and "rss " in str(detail.render()),
+            await wait_for(pilot, lambda: "slow/0 pid " in str(detail.render()) and "pss " in str(detail.render()),
                            what="worker usage in the Servers detail")
             await pilot.press("b")
             screen = await wait_for(pilot, lambda: isinstance(app.screen, BatchingScreen) and app.screen, what="panel")
@@ -116,7 +118,7 @@ async def test_b_opens_the_panel_with_the_cost_line_histogram_and_refusals(make_
             assert "cost line: fixed" in text and "a full batch (4 rows)" in text
             assert "  1 │█" in text and "2-3 │" in text and "  4 │" in text  # the batch-size bins
             assert "over max_latency_ms=60" in text
-            await wait_for(pilot, lambda: "cpu " in panel_text() and "rss " in panel_text(), what="usage sparklines")
+            await wait_for(pilot, lambda: "cpu " in panel_text() and "pss " in panel_text(), what="usage sparklines")
             await pilot.press("p")
             assert screen.paused and screen.sub_title == "paused"
             await pilot.press("escape")
@@ -151,6 +153,22 @@ def test_cost_line_and_refusals_read_as_sentences():
     assert lines[-1][1] == "warning" and lines[-2][1] == "error"
 
 
+@pytest.mark.skipif(not forkserver.supported(), reason="the fork server needs Linux pidfds")
+def test_runners_json_names_the_fork_server_and_splits_the_shared_pages_in_pss(slow_dir):
+    """Two workers forked from one fork server share the pages of what it imported: each one's
+    RSS counts them whole, its PSS only its share, so the PSS figures add up."""
+    env = {forkserver.START_ENV: "forkserver"}
+    with serve("service:svc", cwd=slow_dir, env=env, args=["--runner-workers", "2"]) as srv:
+        body = httpx.get(srv.url + "/runners.json").json()
+    forker = body["fork_server"]
+    workers = body["runners"]["slow"]["workers"]
+    assert len(workers) == 2 and forker["pid"] not in {srv.pid} | {worker["pid"] for worker in workers}
+    for process in (forker, *workers):
+        assert process["rss_bytes"] > process["pss_bytes"] > 0
+    lines = [text for text, _ in batching_view.panel(body, batching_view.UsageHistory(), now=0)]
+    assert lines[1].startswith(f"fork server pid {forker['pid']} · cpu ") and " · pss " in lines[1]
+
+
 def test_usage_history_keeps_a_series_per_worker_slot():
     usage = batching_view.UsageHistory(size=3)
     for cpu in (10, 50, 90, 30):
@@ -158,6 +176,10 @@ def test_usage_history_keeps_a_series_per_worker_slot():
     assert list(usage.cpu[("r", 0)]) == [50, 90, 30]
     [(line, tone)] = batching_view.worker_lines("r", [{"pid": 7, "alive": True, "inflight": 1, "restarts": 0}], usage)
     assert line.startswith("  worker 0 pid 7 up · 1 in flight · 0 restarts · cpu ") and "30% (max 90%)" in line
-    assert line.endswith("1.0 MiB") and tone is None
+    assert " · rss " in line and line.endswith("1.0 MiB") and tone is None
+    usage.add({"runners": {"r": {"workers": [{"pid": 7, "alive": True, "cpu_percent": 5,
+                                               "rss_bytes": 2**21, "pss_bytes": 2**19}]}}})
+    [(line, _)] = batching_view.worker_lines("r", [{"pid": 7, "alive": True}], usage)
+    assert line.endswith(" 512.0 KiB") and " · pss " in line  # PSS, where the server measured it
     [(remote, tone)] = batching_view.worker_lines("r", [{"pid": None, "address": "tcp://h:1", "alive": False}], usage)
     assert "at tcp://h:1 down" in remote and tone == "error"
