@@ -51,6 +51,7 @@ from bentotui.runner.codec import raised_in_worker
 from bentotui.runner.errors import RunnerError
 from bentotui.server.access_log import AccessLog
 from bentotui.server.guard import RequestGuard, RequestRefused, refuse_websocket, service_cors_origins
+from bentotui.server.keepalive import CLOSE, close_unless_read, expects_body
 from bentotui.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bentotui.server.metrics import ServerMetrics
 from bentotui.server.mounts import (
@@ -100,7 +101,6 @@ def _status_phrase(status: int) -> str:
         return "server error"
 
 
-_CLOSE = {"connection": "close"}  # h11 closes the connection once this response is sent
 #: every 503 says when to come back (RFC 9110 10.2.3): a worker restart or an overload passes in
 #: about a second, so clients that honour it (urllib3's Retry, browsers, k8s probes) do not hammer
 RETRY_AFTER = {"retry-after": "1"}
@@ -174,7 +174,7 @@ class ServerCore:
             send = cors.wrap(send)
         if refused is not None:
             logger.warning("refused %s %s: %s [%s]", scope["method"], path, refused.detail, request_id)
-            status = await self._fail(send, refused, request_id)
+            status = await self._fail(send, refused, request_id, _close_if_body(scope))
         elif cors is not None and cors.preflight:
             await _respond(send, 204, b"", "text/plain", request_id)
             status = 204
@@ -182,16 +182,17 @@ class ServerCore:
             exc = ServiceUnavailable(
                 "server overloaded", f"{self.max_connections} requests in progress (--max-connections)"
             )
-            status = await self._fail(send, exc, request_id, _CLOSE)
+            status = await self._fail(send, exc, request_id, CLOSE)
         else:
             self.in_progress += 1
             try:
                 if api is not None:
                     status = await self._api(api, scope, receive, send, request_id)
-                elif task is not None:
-                    status = await task(scope, receive, send, request_id)
                 else:
-                    status = await self._delegate(scope, receive, send, request_id)
+                    if expects_body(scope["headers"]):  # tasks, Quart and mounted apps may answer unread
+                        receive, send = close_unless_read(receive, send)
+                    route = task if task is not None else self._delegate
+                    status = await route(scope, receive, send, request_id)
             finally:
                 self.in_progress -= 1
         endpoint = path if api is not None or task is not None else mount_prefix(path, self.mounts) or _endpoint_label(path)
@@ -239,11 +240,11 @@ class ServerCore:
     ) -> int:
         if scope["method"] != "POST":
             body = _error_body("method not allowed", f"{scope['path']} accepts POST only", request_id)
-            await _respond(send, 405, body, "application/json", request_id, {"allow": "POST"})
+            await _respond(send, 405, body, "application/json", request_id, {"allow": "POST", **_close_if_body(scope)})
             return 405
         if self.max_concurrency is not None and self.in_flight >= self.max_concurrency:
             exc = ServiceUnavailable("server overloaded", f"more than {self.max_concurrency} requests in flight")
-            return await self._fail(send, exc, request_id)
+            return await self._fail(send, exc, request_id, _close_if_body(scope))
         self.in_flight += 1
         in_progress = self.metrics.in_progress(api.route)
         in_progress.inc()
@@ -276,7 +277,7 @@ class ServerCore:
                         f"the body was not complete within {self.body_timeout:g}s (--read-timeout)",
                         error_code=HTTPStatus.REQUEST_TIMEOUT,
                     )
-                    return await self._fail(send, slow, request_id, _CLOSE)
+                    return await self._fail(send, slow, request_id, CLOSE)
                 raise RequestTimeout(
                     "request timed out", f"{api.name} did not finish within {self.timeout:g}s"
                 ) from None
@@ -290,7 +291,7 @@ class ServerCore:
                     body = _error_body(_status_phrase(exc.http_status), detail, request_id)
                     await _respond(send, exc.http_status, body, "application/json", request_id)
                     return exc.http_status
-            return await self._fail(send, exc, request_id)
+            return await self._fail(send, exc, request_id, CLOSE if reading else None)  # 413: the rest unread
         except Exception as exc:
             logger.exception("API %s failed [request id %s]", api.name, request_id)
             body = _error_body(
@@ -336,6 +337,12 @@ class ServerCore:
         body = _error_body(exc.message, exc.detail, request_id)
         await _respond(send, status, body, "application/json", request_id, headers)
         return status
+
+
+def _close_if_body(scope: HTTPScope) -> Mapping[str, str]:
+    """``Connection: close`` for an answer given before reading a body the request has
+    (see :mod:`bentotui.server.keepalive`)."""
+    return CLOSE if expects_body(scope["headers"]) else {}
 
 
 async def _respond(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bentotui.exceptions import BentotuiError
 from bentotui.routes import INFRA_ROUTES
+from bentotui.server.keepalive import CloseUnlessRead
 from bentotui.service.service import STATIC_PREFIX
 
 if TYPE_CHECKING:
@@ -158,3 +159,5 @@ def install_middlewares(app: Quart, service: Service) -> None:
     """Wrap the finished server app in the service's middleware, the first added outermost."""
     for middleware_cls, options in reversed(service.middlewares):
         app.asgi_app = middleware_cls(app.asgi_app, **options)  # type: ignore[method-assign]
+    if service.middlewares:  # one of them may answer without reading the body
+        app.asgi_app = CloseUnlessRead(app.asgi_app)  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -44,6 +45,30 @@ class RunningServer:
         """Everything the server wrote to its log file so far (access log, errors, worker stderr)."""
         time.sleep(0.3)  # the access log is flushed a few times a second
         return Path(self.run.log_path).read_text(encoding="utf-8", errors="replace")
+
+    def answer_to_head(self, head: str, timeout: float = 10.0) -> tuple[int, dict[str, str], bool]:
+        """Send only a request's head (its body never comes) on a fresh connection and read the
+        answer: (status, lower-case headers, whether the server closed the connection after it
+        within 2 s)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n")
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = sock.recv(65536)
+                assert chunk, f"closed without an answer: {received!r}"
+                received += chunk
+            status_line, *lines = received.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+            sock.settimeout(2.0)  # the body, then EOF unless the connection is kept alive
+            try:
+                while sock.recv(65536):
+                    pass
+                closed = True
+            except ConnectionResetError:
+                closed = True
+            except TimeoutError:
+                closed = False
+            return int(status_line.split(" ", 2)[1]), headers, closed
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM and wait; SIGKILL if it does not exit in time. Returns the exit code."""

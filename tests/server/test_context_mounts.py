@@ -127,6 +127,10 @@ def test_1x_context_hooks_mounts_and_middleware(tmp_path):
         denied = client.post("/plain", content=b"hi", headers={"content-type": "text/plain", "x-deny": "1"})
         assert denied.status_code == 403 and denied.json()["error"] == "denied"
         assert client.get("/healthz").headers["x-guard"] == "on"  # middleware wraps the whole server
+        # the middleware answered without reading the body: the connection is not reused, and says so
+        head = "POST /plain HTTP/1.1\nHost: 127.0.0.1\nContent-Type: text/plain\nContent-Length: 2\nX-Deny: 1\n"
+        status, headers, closed = srv.answer_to_head(head)
+        assert (status, headers.get("connection"), closed) == (403, "close", True)
 
         metrics = client.get("/metrics").text
         assert 'endpoint="/fastapi"' in metrics and 'endpoint="/flask"' in metrics

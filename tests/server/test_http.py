@@ -228,3 +228,33 @@ def test_json_log_format(tmp_path):
     access = [r for r in records if r.get("type") == "access"]
     assert any(r["request_id"] == "json-1" and r["status"] == 200 and r["path"] == "/add" for r in access)
     assert any(r.get("type") == "log" for r in records)
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        ("POST /echo HTTP/1.1\nHost: 127.0.0.1\nContent-Type: text/plain\nContent-Length: 5000\n", 413),
+        ("GET /add HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 10\n", 405),
+        ("POST /add HTTP/1.1\nHost: evil.example\nContent-Length: 10\n", 403),
+        ("POST /nowhere HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 10\n", 404),
+    ],
+)
+def test_an_answer_before_the_body_closes_the_connection_saying_so(sink, head, status):
+    """Answered before its body came, a request's connection cannot be reused (hypercorn drops it):
+    the answer says ``Connection: close``, so a keep-alive client opens a new one instead of
+    sending its next request into a closed socket."""
+    answered, headers, closed = sink.answer_to_head(head)
+    assert (answered, headers.get("connection"), closed) == (status, "close", True)
+
+
+def test_answers_after_the_body_keep_the_connection(sink):
+    """Errors found after reading the body (400), and requests without one, keep it alive."""
+    with httpx.Client(base_url=sink.url) as client:
+        for response in (
+            client.post("/double", content=b"[[1, 2]]", headers={"content-type": "application/json"}),
+            client.get("/add"),
+            client.get("/healthz"),
+        ):
+            assert "connection" not in response.headers, response
+        answered, headers, _ = sink.answer_to_head("GET /healthz HTTP/1.1\nHost: 127.0.0.1\n")
+        assert answered == 200 and "connection" not in headers
