@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import inspect
 import json
 import logging
@@ -241,6 +242,7 @@ async def _serve(runnable: Runnable, name: str, listen: str, ready: IO[str], exi
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     if exit_with_parent:
         threading.Thread(target=_watch_parent, args=(loop, stop), name="bentotui-parent", daemon=True).start()
+    gc.freeze()  # the model and its library stay as long as the worker: no full collection walks them
     ready.write(json.dumps({"address": address, "pid": os.getpid()}) + "\n")
     ready.close()
     async with server:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import json
 import logging
 import os
@@ -257,6 +258,11 @@ class _Server:
         flusher = asyncio.create_task(self._flush_logs())
         try:
             serve_http = await asyncio.to_thread(self._http_stack)
+            # Everything imported so far (the HTTP stack, the service, its libraries) lives as long
+            # as the process: out of the collector's sight, a full collection no longer walks it.
+            # Under load those collections came every ~0.8 s and stalled every request in flight
+            # for 30-40 ms, most of the p99 at c=64 (docs/benchmarks.md, "The garbage collector").
+            gc.freeze()
             await serve_http()
         except Exception as exc:
             # a mounted ASGI app failed its lifespan startup: hypercorn wraps our one-line reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import signal
+import textwrap
 import time
 
 import httpx
@@ -11,6 +12,27 @@ import httpx
 from bentotui import runs
 from tests.helpers.server import serve
 from tests.server.conftest import write_service
+
+FREEZE_COUNTS = textwrap.dedent("""
+    import gc
+
+    import bentotui as bentoml
+
+
+    class Heap(bentoml.Runnable):
+        @bentoml.Runnable.method(batchable=False)
+        def frozen(self, text):
+            return gc.get_freeze_count()
+
+
+    runner = bentoml.Runner(Heap, name="heap")
+    svc = bentoml.Service(name="heap", runners=[runner])
+
+
+    @svc.api(input=bentoml.io.Text(), output=bentoml.io.JSON())
+    async def frozen(text):
+        return {"api": gc.get_freeze_count(), "worker": await runner.frozen.async_run(text)}
+""")
 
 
 def test_sigterm_lets_requests_in_flight_finish(tmp_path):
@@ -62,3 +84,15 @@ def test_start_run_detached_and_stop(tmp_path):
     time.sleep(0.3)
     log = open(info.log_path).read()
     assert "POST /add 200" in log
+
+
+def test_the_start_up_heap_is_out_of_the_collectors_sight_in_both_processes(tmp_path):
+    """What start-up imported lives as long as the process, so it is frozen (``gc.freeze``): a full
+    collection under load walked all of it and stalled every request in flight for 30-40 ms."""
+    (tmp_path / "service.py").write_text(FREEZE_COUNTS)
+    with serve("service:svc", cwd=tmp_path) as srv:
+        r = httpx.post(srv.url + "/frozen", content=b"x", headers={"content-type": "text/plain"})
+    assert r.status_code == 200, r.text
+    counts = r.json()
+    # the HTTP stack, the service and their libraries: tens of thousands of objects, not a few
+    assert counts["api"] > 10_000 and counts["worker"] > 10_000, counts
